@@ -1,0 +1,103 @@
+"""API tokens (stored hashed) and the role check applied to every endpoint."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from models.enums import Role
+from hotline.errors import ApiError
+
+TOKEN_PREFIX = "hl_"
+CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token's role and the unit or area it is bound to."""
+
+    token_id: int
+    role: Role
+    unit_id: int | None = None
+    area_code: str | None = None
+    name: str = ""
+
+
+def hash_token(secret: str) -> bytes:
+    """sha256 of the token: tokens are random and long, so a plain hash suffices."""
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def new_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+CREATE_TOKEN = """
+INSERT INTO api_tokens (token_hash, role, unit_id, area_code, name)
+VALUES ($1, $2, $3, $4, $5) RETURNING id
+"""
+
+
+async def create_token(conn: asyncpg.Connection, role: Role, *, unit_id: int | None = None,
+                       area_code: str | None = None, name: str = "") -> tuple[int, str]:
+    """Store a new token's hash and return (id, secret); the secret is shown once."""
+    secret = new_secret()
+    token_id = await conn.fetchval(CREATE_TOKEN, hash_token(secret), role.value, unit_id, area_code, name)
+    return token_id, secret
+
+
+GET_TOKEN = """
+SELECT id, role, unit_id, area_code, name FROM api_tokens
+WHERE token_hash = $1 AND revoked_at IS NULL
+"""
+
+
+class TokenCache:
+    """A short-lived in-process cache so each request does not query the token table."""
+
+    def __init__(self) -> None:
+        self._items: dict[bytes, tuple[float, Principal | None]] = {}
+
+    async def lookup(self, pool: asyncpg.Pool, secret: str) -> Principal | None:
+        key = hash_token(secret)
+        hit = self._items.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        row = await pool.fetchrow(GET_TOKEN, key)
+        principal = None if row is None else Principal(
+            row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"])
+        if len(self._items) > 10_000:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + CACHE_SECONDS, principal)
+        return principal
+
+
+def bearer(request: web.Request) -> str | None:
+    """The token from `Authorization: Bearer ...`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def authenticate(request: web.Request, pool: asyncpg.Pool, cache: TokenCache) -> Principal:
+    """The caller's principal, or 401."""
+    secret = bearer(request)
+    if not secret:
+        raise ApiError(401, "缺少访问令牌", [{"field": "Authorization", "message": "需要 Bearer 令牌"}],
+                       headers={"WWW-Authenticate": "Bearer"})
+    principal = await cache.lookup(pool, secret)
+    if principal is None:
+        raise ApiError(401, "访问令牌无效或已吊销", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require_role(principal: Principal, roles: frozenset[Role]) -> None:
+    """403 unless the principal's role is one of roles."""
+    if principal.role not in roles:
+        allowed = "、".join(r.label for r in sorted(roles))
+        raise ApiError(403, f"当前角色（{principal.role.label}）无权执行此操作", [
+            {"field": "role", "message": f"允许的角色：{allowed}"}])

@@ -1,0 +1,92 @@
+"""The route table: every endpoint with its roles, shapes and summary.
+
+The same table registers routes, drives the role check, builds the OpenAPI
+document and generates the authorization test matrix.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from models.enums import Role
+from hotline.errors import ApiError, validation_error
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: frozenset[Role] | None = None  # None: public (no token)
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tag: str = "tickets"
+    # Which scope test applies (for the authorization matrix): "none", "unit", "area"
+    scope: str = "none"
+    extra_responses: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        parts = re.findall(r"[A-Za-z0-9_]+", self.path)
+        return ".".join([self.method.lower(), *parts])
+
+
+async def read_json(request: web.Request, max_bytes: int) -> object:
+    """The request body as JSON, with clear errors for size, encoding and syntax."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ApiError(413, "请求体过大", [{"field": "body", "message": f"不能超过 {max_bytes} 字节"}])
+    raw = await request.read()
+    if len(raw) > max_bytes:
+        raise ApiError(413, "请求体过大", [{"field": "body", "message": f"不能超过 {max_bytes} 字节"}])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "请求体不是有效的 UTF-8 编码",
+                       [{"field": "body", "message": f"第 {exc.start} 字节处编码无效"}]) from None
+    if not text.strip():
+        raise ApiError(400, "请求体为空", [{"field": "body", "message": "需要 JSON 对象"}])
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ApiError(400, "JSON 嵌套过深", [{"field": "body", "message": "嵌套层级过多"}]) from None
+    except ValueError as exc:
+        raise ApiError(400, "请求体不是有效的 JSON", [{"field": "body", "message": str(exc)}]) from None
+
+
+async def parse_body(request: web.Request, model: type[M], max_bytes: int = 64 * 1024) -> M:
+    """Validate the JSON body against model; 4xx with field details when it does not fit."""
+    data = await read_json(request, max_bytes)
+    if not isinstance(data, dict):
+        raise ApiError(422, "请求体应为 JSON 对象", [{"field": "body", "message": "应为对象"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """Validate query parameters against model."""
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_id(raw: str, field_name: str = "id") -> int:
+    """A positive integer path id, or 404 (ids that are not numbers match nothing)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ApiError(404, "资源不存在", [{"field": field_name, "message": "无效的编号"}])
+    return int(raw)

@@ -1,0 +1,68 @@
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic shapes."""
+from __future__ import annotations
+
+import re
+
+from hotline.endpoints import Endpoint
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message", "details"],
+    "properties": {
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+def _schema(model, components: dict) -> dict:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _parameters(ep: Endpoint) -> list[dict]:
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in re.findall(r"{(\w+)}", ep.path)]
+    if ep.query is not None:
+        for name, f in ep.query.model_fields.items():
+            params.append({"name": name, "in": "query", "required": f.is_required(),
+                           "schema": {"type": "string"}, "description": f.description or ""})
+    if ep.method == "POST" and ep.path == "/api/v1/tickets":
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 128}})
+    return params
+
+
+def _operation(ep: Endpoint, components: dict) -> dict:
+    responses: dict = {str(ep.status): {"description": "成功", "content": {"application/json": {
+        "schema": _schema(ep.response, components) if ep.response else {"type": "object"}}}}}
+    error = {"description": "错误", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    codes = ["400", "404", "413", "422", "429", "503"] + (["401", "403"] if ep.roles is not None else [])
+    responses.update({c: error for c in codes})
+    op = {"summary": ep.summary, "operationId": ep.name, "tags": [ep.tag],
+          "parameters": _parameters(ep), "responses": responses}
+    if ep.roles is not None:
+        op["security"] = [{"bearer": []}]
+        op["x-roles"] = sorted(r.value for r in ep.roles)
+    if ep.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(ep.body, components)}}}
+    return op
+
+
+def build_document(endpoints: list[Endpoint]) -> dict:
+    """Every endpoint of the service, with request/response schemas and roles."""
+    components: dict = {"Error": ERROR_SCHEMA}
+    paths: dict = {}
+    for ep in endpoints:
+        paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hotline 12345 政务服务便民热线", "version": "1.0.0"},
+        "paths": paths,
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,70 @@
+"""Sample data: a real province's areas, the category taxonomy and demo units."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+AREAS_CSV = ROOT / "models" / "data" / "areas_320000.csv"
+TAXONOMY_CSV = ROOT / "classifier" / "data" / "taxonomy.csv"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+UPSERT_AREA = """
+INSERT INTO areas (code, name, short_name, level, parent_code) VALUES ($1, $2, $3, $4, NULLIF($5, ''))
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, short_name = EXCLUDED.short_name,
+    level = EXCLUDED.level, parent_code = EXCLUDED.parent_code
+"""
+UPSERT_CATEGORY = """
+INSERT INTO categories (code, name, unit_type, scope) VALUES ($1, $2, $3, $4)
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, unit_type = EXCLUDED.unit_type, scope = EXCLUDED.scope
+"""
+UPSERT_UNIT = """
+INSERT INTO units (code, name, unit_type, area_code, tier) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, unit_type = EXCLUDED.unit_type,
+    area_code = EXCLUDED.area_code, tier = EXCLUDED.tier
+"""
+LINK_UNIT_CATEGORIES = """
+INSERT INTO unit_categories (unit_id, category_code)
+SELECT u.id, c.code FROM units u JOIN categories c ON c.unit_type = u.unit_type
+ON CONFLICT DO NOTHING
+"""
+
+
+def _level_order(row: dict) -> int:
+    return {"province": 0, "city": 1, "county": 2, "street": 3}[row["level"]]
+
+
+async def seed_reference(conn: asyncpg.Connection) -> dict[str, int]:
+    """Areas and categories (re-runnable)."""
+    areas = sorted(read_csv(AREAS_CSV), key=_level_order)
+    await conn.executemany(UPSERT_AREA, [(a["code"], a["name"], a["short_name"], a["level"], a["parent_code"])
+                                         for a in areas])
+    cats = read_csv(TAXONOMY_CSV)
+    await conn.executemany(UPSERT_CATEGORY, [(c["code"], c["category"], c["unit_type"], c["scope"]) for c in cats])
+    return {"areas": len(areas), "categories": len(cats)}
+
+
+async def seed_units(conn: asyncpg.Connection) -> int:
+    """One unit per unit type per area of the sample province (re-runnable)."""
+    from routing.units import demo_units, load_unit_types
+    from routing.address import load_areas
+
+    units = demo_units(load_areas(AREAS_CSV), load_unit_types())
+    await conn.executemany(UPSERT_UNIT, [(u.code, u.name, u.unit_type, u.area_code, u.tier) for u in units])
+    await conn.execute(LINK_UNIT_CATEGORIES)
+    return len(units)
+
+
+async def seed_all(conn: asyncpg.Connection) -> dict[str, int]:
+    """All sample data in one transaction."""
+    async with conn.transaction():
+        counts = await seed_reference(conn)
+        counts["units"] = await seed_units(conn)
+    return counts

@@ -1,0 +1,35 @@
+"""Service settings: environment variables with local defaults."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration in one place; tests pass overrides as keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore", populate_by_name=True)
+
+    # When unset the service starts embedded PostgreSQL / Valkey in state_dir.
+    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL", "HOTLINE_DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "HOTLINE_REDIS_URL"))
+    state_dir: Path = Path(".hotline")
+    pg_user: str = "hotline"
+
+    host: str = "127.0.0.1"
+    port: int = 8345
+    pool_min: int = 2
+    pool_max: int = 20
+    # Beyond this many requests waiting for a connection, intake answers 503.
+    db_acquire_timeout: float = 5.0
+
+    max_body_bytes: int = 64 * 1024
+    max_content_chars: int = 5000
+    home_province: str = "320000"
+    triage_threshold: float = 0.45
+    model_dir: Path | None = None
+    page_size_max: int = 200
+    # Set when REDIS_URL points at a Redis/Valkey Cluster.
+    redis_cluster: bool = False

@@ -1,0 +1,55 @@
+"""Liveness, readiness and the OpenAPI document."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from hotline import db, keys
+from hotline.endpoints import Endpoint
+from hotline.errors import json_response
+from hotline.openapi import build_document
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def _check_postgres(app: web.Application) -> tuple[bool, str]:
+    try:
+        async with app[keys.POOL].acquire(timeout=2) as conn:
+            missing = await db.pending(conn)
+        if missing:
+            return False, "待执行迁移：" + ", ".join(p.stem for p in missing)
+        return True, "ok"
+    except Exception as exc:  # any failure means not ready
+        return False, f"不可用：{type(exc).__name__}"
+
+
+async def _check_redis(app: web.Application) -> tuple[bool, str]:
+    try:
+        await asyncio.wait_for(app[keys.REDIS].ping(), timeout=2)
+        return True, "ok"
+    except Exception as exc:
+        return False, f"不可用：{type(exc).__name__}（通知与限流降级，受理不受影响）"
+
+
+async def ready(request: web.Request) -> web.Response:
+    """PostgreSQL reachable with migrations current, and Valkey reachable."""
+    pg_ok, pg_msg = await _check_postgres(request.app)
+    redis_ok, redis_msg = await _check_redis(request.app)
+    body = {"status": "ready" if pg_ok and redis_ok else "not_ready",
+            "checks": {"postgres": {"ok": pg_ok, "detail": pg_msg},
+                       "valkey": {"ok": redis_ok, "detail": redis_msg}}}
+    return json_response(body, status=200 if pg_ok and redis_ok else 503)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(build_document(list(request.app[keys.ENDPOINTS].values())))
+
+
+ROUTES = [
+    Endpoint("GET", "/health", health, "存活检查", tag="system"),
+    Endpoint("GET", "/ready", ready, "就绪检查（数据库、Valkey、迁移）", tag="system"),
+    Endpoint("GET", "/api/v1/openapi.json", openapi, "OpenAPI 文档", tag="system"),
+]

@@ -1,0 +1,167 @@
+"""Request and response shapes of the ticket API."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.enums import Channel, RequesterType, Status, Urgency
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8}|400-?\d{3}-?\d{4})$")
+ID_RE = re.compile(r"^\d{17}[\dXx]$")
+CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# Control characters other than tab/newline are never part of a real request.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def credit_code_valid(code: str) -> bool:
+    """Check a unified social credit code (GB 32100-2015), including its check character."""
+    if not CREDIT_CODE_RE.match(code):
+        return False
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
+
+
+def clean_text(value: str) -> str:
+    """Strip surrounding whitespace; reject control characters."""
+    if CONTROL_RE.search(value):
+        raise ValueError("包含无效的控制字符")
+    return value.strip()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Requester(Strict):
+    type: RequesterType = RequesterType.CITIZEN
+    name: str = Field("", max_length=100)
+    phone: str = Field("", max_length=20)
+    id_number: str = Field("", max_length=18)
+    org: str = Field("", max_length=200, description="企业名称（企业诉求必填）")
+    credit_code: str = Field("", max_length=18, description="统一社会信用代码")
+
+    @field_validator("name", "org", "phone", "id_number", "credit_code")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return clean_text(v)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not PHONE_RE.match(v):
+            raise ValueError("电话号码格式无效")
+        return v
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if v and not ID_RE.match(v):
+            raise ValueError("身份证号格式无效")
+        return v.upper()
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit(cls, v: str) -> str:
+        v = v.upper()
+        if v and not credit_code_valid(v):
+            raise ValueError("统一社会信用代码无效")
+        return v
+
+    @model_validator(mode="after")
+    def _enterprise(self) -> "Requester":
+        if self.type == RequesterType.ENTERPRISE and not self.org:
+            raise ValueError("企业诉求须填写企业名称（org）")
+        return self
+
+
+class TicketIn(Strict):
+    """A request registered by an agent or a channel (统一接收登记)."""
+
+    channel: Channel
+    requester: Requester = Field(default_factory=Requester)
+    title: str = Field("", max_length=200)
+    content: str = Field(..., min_length=1, max_length=5000)
+    address: str = Field("", max_length=500)
+    area_code: str | None = Field(None, pattern=r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")
+    urgency: Urgency = Urgency.NORMAL
+    confidential: bool = False
+
+    @field_validator("title", "content", "address")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return clean_text(v)
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v:
+            raise ValueError("不能为空")
+        return v
+
+
+class TicketQuery(Strict):
+    status: Status | None = None
+    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$")
+    unit: str | None = Field(None, max_length=64)
+    category: str | None = Field(None, max_length=64)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    after: int | None = Field(None, ge=1, description="keyset cursor: the last id of the previous page")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class RequesterOut(BaseModel):
+    type: RequesterType
+    type_label: str
+    name: str
+    phone: str
+    id_number: str
+    org: str
+    credit_code: str
+
+
+class TicketOut(BaseModel):
+    id: int
+    ticket_no: str
+    channel: Channel
+    channel_label: str
+    requester: RequesterOut
+    title: str
+    content: str
+    address: str
+    area_code: str | None
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    urgency: Urgency
+    urgency_label: str
+    status: Status
+    status_label: str
+    category: str | None
+    category_confidence: float | None
+    model_version: str | None
+    disposition: str | None
+    unit: dict | None
+    confidential: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_after: int | None
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime
+    action: str
+    actor_role: str | None
+    from_status: str | None
+    to_status: str | None
+    reason: str
+    data: dict

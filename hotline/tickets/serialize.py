@@ -1,0 +1,72 @@
+"""Ticket rows to API shapes, with personal data masked for roles that do not need it."""
+from __future__ import annotations
+
+import asyncpg
+
+from hotline.auth import Principal
+from models.enums import Channel, RequesterType, Role, Status, Urgency
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise, not enough to call."""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep_head = 3 if len(phone) >= 11 else max(1, len(phone) - 8)
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the first six (area) and last four characters of an ID number."""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def sees_phone(principal: Principal, row: asyncpg.Record) -> bool:
+    """Agents call back and handlers contact the requester, unless the requester asked for confidentiality."""
+    if principal.role in (Role.AGENT, Role.ADMIN):
+        return True
+    return principal.role == Role.HANDLER and not row["confidential"]
+
+
+def sees_id_number(principal: Principal) -> bool:
+    return principal.role in (Role.AGENT, Role.ADMIN)
+
+
+def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
+    """The ticket as the principal may see it."""
+    phone = row["requester_phone"]
+    id_number = row["requester_id_number"]
+    return {
+        "id": row["id"],
+        "ticket_no": row["ticket_no"],
+        "channel": row["channel"],
+        "channel_label": Channel(row["channel"]).label,
+        "requester": {
+            "type": row["requester_type"],
+            "type_label": RequesterType(row["requester_type"]).label,
+            "name": row["requester_name"],
+            "phone": phone if sees_phone(principal, row) else mask_phone(phone),
+            "id_number": id_number if sees_id_number(principal) else mask_id_number(id_number),
+            "org": row["requester_org"],
+            "credit_code": row["requester_credit_code"],
+        },
+        "title": row["title"],
+        "content": row["content"],
+        "address": row["address"],
+        "area_code": row["area_code"],
+        "province_code": row["province_code"],
+        "city_code": row["city_code"],
+        "county_code": row["county_code"],
+        "urgency": row["urgency"],
+        "urgency_label": Urgency(row["urgency"]).label,
+        "status": row["status"],
+        "status_label": Status(row["status"]).label,
+        "category": row["category_name"],
+        "category_confidence": row["category_confidence"],
+        "model_version": row["model_version"],
+        "disposition": row["disposition"],
+        "unit": {"id": row["unit_id"], "code": row["unit_code"], "name": row["unit_name"]}
+        if row["unit_id"] else None,
+        "confidential": row["confidential"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }

@@ -1,0 +1,176 @@
+"""Data access for tickets and their events (plain SQL, asyncpg)."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import asyncpg
+
+from hotline.auth import Principal
+from hotline.errors import ApiError
+from hotline.tickets.models import TicketIn, TicketQuery
+from models.enums import Role
+
+TICKET_COLUMNS = """
+t.id, t.ticket_no, t.channel, t.requester_type, t.requester_name, t.requester_phone,
+t.requester_id_number, t.requester_org, t.requester_credit_code, t.confidential,
+t.title, t.content, t.address, t.area_code, t.province_code, t.city_code, t.county_code,
+t.urgency, t.status, t.category_code, c.name AS category_name, t.category_confidence,
+t.model_version, t.disposition, t.unit_id, u.code AS unit_code, u.name AS unit_name,
+t.created_by, t.created_at, t.updated_at
+"""
+TICKET_FROM = """
+FROM tickets t
+LEFT JOIN categories c ON c.code = t.category_code
+LEFT JOIN units u ON u.id = t.unit_id
+"""
+
+
+def request_hash(data: TicketIn) -> bytes:
+    """A fingerprint of the request body, to tell a retry from a different request."""
+    return hashlib.sha256(data.model_dump_json().encode()).digest()
+
+
+AREA_CHAIN = """
+WITH RECURSIVE chain AS (
+    SELECT code, level, parent_code FROM areas WHERE code = $1
+    UNION ALL
+    SELECT a.code, a.level, a.parent_code FROM areas a JOIN chain ON a.code = chain.parent_code
+)
+SELECT code, level FROM chain
+"""
+
+
+async def area_chain(conn: asyncpg.Connection, code: str) -> dict[str, str] | None:
+    """{level: code} from the area up to its province, or None for an unknown code."""
+    rows = await conn.fetch(AREA_CHAIN, code)
+    return {r["level"]: r["code"] for r in rows} or None
+
+
+INSERT_TICKET = """
+INSERT INTO tickets (
+    ticket_no, channel, requester_type, requester_name, requester_phone, requester_id_number,
+    requester_org, requester_credit_code, confidential, title, content, address,
+    area_code, province_code, city_code, county_code, urgency, status,
+    category_code, category_confidence, model_version, disposition, unit_id,
+    created_by, idempotency_key, request_hash)
+VALUES (
+    to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('ticket_no_seq')::text, 8, '0'),
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+    $18, $19, $20, $21, $22, $23, $24, $25)
+ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id
+"""
+
+INSERT_EVENT = """
+INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id
+"""
+
+
+async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, *,
+                    from_status: str | None = None, to_status: str | None = None,
+                    reason: str = "", data: dict | None = None) -> int:
+    """Append one row to the ticket's audit trail."""
+    return await conn.fetchval(
+        INSERT_EVENT, ticket_id, principal.token_id if principal else None,
+        principal.role.value if principal else None, action, from_status, to_status, reason, data or {})
+
+
+async def insert_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, *,
+                        chain: dict[str, str], fields: dict, idempotency_key: str | None) -> int | None:
+    """Insert the ticket row; None when the idempotency key was already used."""
+    r = data.requester
+    title = data.title or data.content[:30]
+    return await conn.fetchval(
+        INSERT_TICKET, data.channel.value, r.type.value, r.name, r.phone, r.id_number, r.org,
+        r.credit_code, data.confidential, title, data.content, data.address,
+        chain.get("area"), chain.get("province"), chain.get("city"), chain.get("county"),
+        data.urgency.value, fields.get("status", "received"), fields.get("category_code"),
+        fields.get("category_confidence"), fields.get("model_version"), fields.get("disposition"),
+        fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data))
+
+
+GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"
+
+
+async def get_by_idempotency_key(conn: asyncpg.Connection, principal: Principal, key: str,
+                                 data: TicketIn) -> int:
+    """The ticket a key already created; 422 if the key was used for a different request."""
+    row = await conn.fetchrow(GET_BY_KEY, principal.token_id, key)
+    if row["request_hash"] != request_hash(data):
+        raise ApiError(422, "幂等键已用于另一个不同的请求", [
+            {"field": "Idempotency-Key", "message": "同一幂等键只能用于内容相同的重试"}])
+    return row["id"]
+
+
+async def get(conn: asyncpg.Connection | asyncpg.Pool, ticket_id: int) -> asyncpg.Record | None:
+    """One ticket with its category and unit names."""
+    return await conn.fetchrow(f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id = $1", ticket_id)
+
+
+def scope_clause(principal: Principal, args: list) -> str:
+    """SQL restricting tickets to what the principal may see (appends its parameters)."""
+    if principal.role in (Role.AGENT, Role.ADMIN):
+        return "TRUE"
+    if principal.role == Role.HANDLER:
+        args.append(principal.unit_id)
+        return f"t.unit_id = ${len(args)}"
+    if principal.role == Role.SUPERVISOR:
+        args.append(principal.area_code)
+        n = len(args)
+        return f"(t.province_code = ${n} OR t.city_code = ${n} OR t.county_code = ${n} OR t.area_code = ${n})"
+    args.append(principal.token_id)
+    return f"t.created_by = ${len(args)}"
+
+
+def can_see(principal: Principal, row: asyncpg.Record) -> bool:
+    """The same scope as scope_clause, for one fetched ticket."""
+    if principal.role in (Role.AGENT, Role.ADMIN):
+        return True
+    if principal.role == Role.HANDLER:
+        return row["unit_id"] == principal.unit_id
+    if principal.role == Role.SUPERVISOR:
+        codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
+        return principal.area_code in codes
+    return row["created_by"] == principal.token_id
+
+
+async def list_tickets(pool: asyncpg.Pool, principal: Principal, q: TicketQuery) -> list[asyncpg.Record]:
+    """A page of tickets, newest first, after the keyset cursor, within the principal's scope."""
+    args: list = []
+    where = [scope_clause(principal, args)]
+    filters = {
+        "t.status = ${}": q.status.value if q.status else None,
+        "(t.province_code = ${0} OR t.city_code = ${0} OR t.county_code = ${0} OR t.area_code = ${0})": q.area,
+        "(u.code = ${0} OR u.id::text = ${0})": q.unit,
+        "(t.category_code = ${0} OR c.name = ${0})": q.category,
+        "t.created_at >= ${}": q.created_from,
+        "t.created_at < ${}": q.created_to,
+        "t.id < ${}": q.after,
+    }
+    for clause, value in filters.items():
+        if value is not None:
+            args.append(value)
+            where.append(clause.replace("${0}", f"${len(args)}").replace("${}", f"${len(args)}"))
+    args.append(q.limit)
+    sql = f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE {' AND '.join(where)} ORDER BY t.id DESC LIMIT ${len(args)}"
+    return await pool.fetch(sql, *args)
+
+
+async def events(pool: asyncpg.Pool, ticket_id: int) -> list[asyncpg.Record]:
+    """The ticket's audit trail, oldest first."""
+    return await pool.fetch(
+        "SELECT id, at, action, actor_role, from_status, to_status, reason, data "
+        "FROM ticket_events WHERE ticket_id = $1 ORDER BY id", ticket_id)
+
+
+def event_payload(data: TicketIn) -> dict:
+    """What the receive event records about the request (no phone or ID numbers)."""
+    return {"channel": data.channel.value, "requester_type": data.requester.type.value,
+            "urgency": data.urgency.value, "area_code": data.area_code}
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)

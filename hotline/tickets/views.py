@@ -1,0 +1,82 @@
+"""HTTP handlers for tickets: intake, one ticket, listing, history."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from hotline import keys
+from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
+from hotline.errors import ApiError, json_response
+from hotline.tickets import flows, service
+from hotline.tickets.models import EventOut, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.tickets.serialize import ticket_out
+from models.enums import Role
+
+IDEMPOTENCY_MAX = 128
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > IDEMPOTENCY_MAX or not key.isprintable():
+        raise ApiError(400, "幂等键无效", [{"field": "Idempotency-Key", "message": f"1 到 {IDEMPOTENCY_MAX} 个可打印字符"}])
+    return key
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    principal = request[keys.PRINCIPAL]
+    data = await parse_body(request, TicketIn, settings.max_body_bytes)
+    key = idempotency_key(request)
+    ticket_id, created = await flows.receive(request.app[keys.POOL], principal, data, key)
+    row = await service.get(request.app[keys.POOL], ticket_id)
+    await request.app[keys.NOTIFIER].ticket_event(row, "receive") if created else None
+    headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(ticket_out(row, principal), status=201, headers=headers)
+
+
+async def get_visible(request: web.Request):
+    """The ticket named in the path, or 404 when it does not exist or is out of scope."""
+    ticket_id = parse_id(request.match_info["id"])
+    row = await service.get(request.app[keys.POOL], ticket_id)
+    if row is None or not service.can_see(request[keys.PRINCIPAL], row):
+        raise ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
+    return row
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    row = await get_visible(request)
+    return json_response(ticket_out(row, request[keys.PRINCIPAL]))
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    q = parse_query(request, TicketQuery)
+    principal = request[keys.PRINCIPAL]
+    rows = await service.list_tickets(request.app[keys.POOL], principal, q)
+    items = [ticket_out(r, principal) for r in rows]
+    next_after = rows[-1]["id"] if len(rows) == q.limit else None
+    return json_response({"items": items, "next_after": next_after})
+
+
+async def ticket_history(request: web.Request) -> web.Response:
+    row = await get_visible(request)
+    rows = await service.events(request.app[keys.POOL], row["id"])
+    items = [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+    return json_response({"ticket_id": row["id"], "events": items})
+
+
+STAFF = frozenset({Role.AGENT, Role.HANDLER, Role.SUPERVISOR, Role.ADMIN})
+
+ROUTES = [
+    Endpoint("POST", "/api/v1/tickets", create_ticket, "登记诉求（统一接收登记）",
+             roles=frozenset({Role.AGENT, Role.ADMIN}), body=TicketIn, response=TicketOut, status=201),
+    Endpoint("GET", "/api/v1/tickets", list_tickets, "工单列表（按角色范围，键集分页）",
+             roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
+    Endpoint("GET", "/api/v1/tickets/{id}", get_ticket, "工单详情",
+             roles=STAFF | {Role.LINKAGE}, response=TicketOut, scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}/events", ticket_history, "工单流转记录",
+             roles=STAFF | {Role.LINKAGE}, response=EventOut, scope="ticket"),
+]

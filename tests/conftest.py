@@ -1,0 +1,134 @@
+"""Test fixtures: real PostgreSQL and Valkey (embedded, started once per session).
+
+With DATABASE_URL / REDIS_URL set, the suite uses those servers instead and
+creates its own database `hotline_test` there.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hotline import db
+from hotline.app import create_app
+from hotline.auth import create_token
+from hotline.embedded import EmbeddedPostgres, EmbeddedValkey
+from hotline.seed import seed_all
+from hotline.settings import Settings
+from models.enums import Role
+
+TEST_DB = "hotline_test"
+
+
+@dataclass
+class Servers:
+    pg: EmbeddedPostgres | None
+    valkey: EmbeddedValkey | None
+    admin_url: str
+    redis_url: str
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Servers:
+    """Embedded servers in a fresh state dir, unless URLs are configured."""
+    pg = valkey = None
+    admin_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    # pytest's own tmp dirs are private to root; the cluster's owner must reach this one.
+    state = Path(tempfile.mkdtemp(prefix="hotline-test-"))
+    state.chmod(0o755)
+    if not admin_url:
+        pg = EmbeddedPostgres(state)
+        pg.start()
+        admin_url = pg.admin_url()
+    if not redis_url:
+        valkey = EmbeddedValkey(state)
+        redis_url = valkey.start()
+    yield Servers(pg, valkey, admin_url, redis_url)
+    if valkey is not None:
+        valkey.stop()
+    if pg is not None:
+        pg.stop()
+    shutil.rmtree(state, ignore_errors=True)
+
+
+async def _recreate_database(admin_url: str) -> str:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {TEST_DB}")
+    finally:
+        await conn.close()
+    url = _with_database(admin_url, TEST_DB)
+    conn = await db.connect(url)
+    try:
+        await db.migrate(conn)
+        await seed_all(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers) -> str:
+    """A freshly migrated and seeded test database."""
+    return await _recreate_database(servers.admin_url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, servers, tmp_path_factory) -> Settings:
+    return Settings(database_url=database_url, redis_url=servers.redis_url,
+                    state_dir=tmp_path_factory.mktemp("app-state"), pool_min=1, pool_max=10)
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url):
+    p = await db.create_pool(database_url, min_size=1, max_size=5)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def client(settings):
+    """A real HTTP client talking to the app on a loopback port."""
+    app = create_app(settings)
+    async with TestClient(TestServer(app)) as c:
+        yield c
+
+
+class Tokens:
+    """Creates tokens for roles, bound to units and areas of the sample province."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def make(self, role: Role | str, *, unit_id: int | None = None, area_code: str | None = None) -> dict:
+        async with self.pool.acquire() as conn:
+            _, secret = await create_token(conn, Role(role), unit_id=unit_id, area_code=area_code)
+        return {"Authorization": f"Bearer {secret}"}
+
+    async def unit_id(self, name: str) -> int:
+        return await self.pool.fetchval("SELECT id FROM units WHERE name = $1", name)
+
+
+@pytest.fixture(scope="session")
+async def tokens(pool) -> Tokens:
+    return Tokens(pool)
+
+
+@pytest.fixture(scope="session")
+async def agent(tokens) -> dict:
+    return await tokens.make(Role.AGENT)
