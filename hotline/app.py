@@ -19,9 +19,14 @@ log = logging.getLogger(__name__)
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service."""
     from hotline import system_views
+    from hotline.callbacks import views as callbacks
+    from hotline.escalation import views as escalation
+    from hotline.linkage import views as linkage
     from hotline.tickets import views as tickets
+    from hotline.workflow import views as workflow
 
-    return [*system_views.ROUTES, *tickets.ROUTES]
+    return [*system_views.ROUTES, *tickets.ROUTES, *workflow.ROUTES, *linkage.ROUTES,
+            *escalation.ROUTES, *callbacks.ROUTES]
 
 
 def open_redis(settings: Settings) -> aioredis.Redis:
@@ -73,5 +78,9 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.ENDPOINTS] = {ep.name: ep for ep in endpoints}
     for ep in endpoints:
         app.router.add_route(ep.method, ep.path, ep.handler, name=ep.name)
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx])
+    from hotline.escalation.scheduler import scheduler_ctx
+    from hotline.linkage.worker import delivery_ctx
+    from hotline.pipeline import pipeline_ctx
+
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, pipeline_ctx, delivery_ctx, scheduler_ctx])
     return app

@@ -14,7 +14,7 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCache)
 NOTIFIER = web.AppKey("notifier", object)
 ENDPOINTS = web.AppKey("endpoints", dict)
-CLASSIFIER = web.AppKey("classifier", object)
-EXECUTOR = web.AppKey("executor", object)
+MODELS = web.AppKey("models", object)  # hotline.pipeline.Models
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller
+CLOCK = web.AppKey("clock", object)  # optional callable -> aware datetime: "now" for workflow (tests inject)

@@ -33,3 +33,14 @@ class Settings(BaseSettings):
     page_size_max: int = 200
     # Set when REDIS_URL points at a Redis/Valkey Cluster.
     redis_cluster: bool = False
+
+    # Escalation sweep (hotline/escalation): the in-app scheduler runs it every
+    # sweep_interval_seconds under a Valkey lease; tests set scheduler_enabled=False
+    # and call hotline.escalation.sweep.sweep with an injected time.
+    scheduler_enabled: bool = True
+    sweep_interval_seconds: float = 60.0
+    sweep_batch: int = 500
+    sweep_lease_ttl_seconds: float = 30.0
+    # The database alone keeps steps exactly-once; the lease only avoids duplicate work.
+    sweep_when_valkey_down: bool = True
+    sse_heartbeat_seconds: float = 15.0

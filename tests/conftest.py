@@ -101,9 +101,9 @@ async def pool(database_url):
     await p.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def client(settings):
-    """A real HTTP client talking to the app on a loopback port."""
+    """A real HTTP client talking to the app on a loopback port (one app per session: models load once)."""
     app = create_app(settings)
     async with TestClient(TestServer(app)) as c:
         yield c

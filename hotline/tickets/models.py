@@ -145,6 +145,14 @@ class TicketOut(BaseModel):
     category_confidence: float | None
     model_version: str | None
     disposition: str | None
+    disposition_label: str | None
+    split_reasons: list[str]
+    split_review: bool
+    police_incident_no: str | None
+    triage_reason: str
+    tier: str | None
+    sign_by: datetime | None
+    reply_by: datetime | None
     unit: dict | None
     confidential: bool
     created_at: datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncpg
 
 from hotline.auth import Principal
-from models.enums import Channel, RequesterType, Role, Status, Urgency
+from models.enums import Channel, Disposition, RequesterType, Role, Status, Urgency
 
 
 def mask_phone(phone: str) -> str:
@@ -29,6 +29,10 @@ def sees_phone(principal: Principal, row: asyncpg.Record) -> bool:
 
 def sees_id_number(principal: Principal) -> bool:
     return principal.role in (Role.AGENT, Role.ADMIN)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
 
 
 def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
@@ -64,6 +68,14 @@ def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
         "category_confidence": row["category_confidence"],
         "model_version": row["model_version"],
         "disposition": row["disposition"],
+        "disposition_label": Disposition(row["disposition"]).label if row["disposition"] else None,
+        "split_reasons": row["split_reasons"],
+        "split_review": row["split_review"],
+        "police_incident_no": row["police_incident_no"],
+        "triage_reason": row["triage_reason"],
+        "tier": row["tier"],
+        "sign_by": _iso(row["sign_by"]),
+        "reply_by": _iso(row["reply_by"]),
         "unit": {"id": row["unit_id"], "code": row["unit_code"], "name": row["unit_name"]}
         if row["unit_id"] else None,
         "confidential": row["confidential"],

@@ -17,7 +17,8 @@ t.requester_id_number, t.requester_org, t.requester_credit_code, t.confidential,
 t.title, t.content, t.address, t.area_code, t.province_code, t.city_code, t.county_code,
 t.urgency, t.status, t.category_code, c.name AS category_name, t.category_confidence,
 t.model_version, t.disposition, t.unit_id, u.code AS unit_code, u.name AS unit_name,
-t.created_by, t.created_at, t.updated_at
+t.created_by, t.created_at, t.updated_at, t.split_reasons, t.split_review, t.triage_reason, t.tier,
+t.police_incident_no, t.sign_by, t.reply_by, t.category_source
 """
 TICKET_FROM = """
 FROM tickets t
@@ -53,11 +54,12 @@ INSERT INTO tickets (
     requester_org, requester_credit_code, confidential, title, content, address,
     area_code, province_code, city_code, county_code, urgency, status,
     category_code, category_confidence, model_version, disposition, unit_id,
-    created_by, idempotency_key, request_hash)
+    created_by, idempotency_key, request_hash,
+    category_source, split_reasons, split_review, triage_reason, police_incident_no)
 VALUES (
     to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('ticket_no_seq')::text, 8, '0'),
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18, $19, $20, $21, $22, $23, $24, $25)
+    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
 ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id
 """
@@ -89,7 +91,9 @@ async def insert_ticket(conn: asyncpg.Connection, principal: Principal, data: Ti
         chain.get("area"), chain.get("province"), chain.get("city"), chain.get("county"),
         data.urgency.value, fields.get("status", "received"), fields.get("category_code"),
         fields.get("category_confidence"), fields.get("model_version"), fields.get("disposition"),
-        fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data))
+        fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data),
+        fields.get("category_source"), fields.get("split_reasons", []), fields.get("split_review", False),
+        fields.get("triage_reason", ""), fields.get("police_incident_no"))
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"

@@ -29,9 +29,11 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = request[keys.PRINCIPAL]
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     key = idempotency_key(request)
-    ticket_id, created = await flows.receive(request.app[keys.POOL], principal, data, key)
+    ticket_id, created = await flows.receive(request.app[keys.POOL], request.app[keys.MODELS],
+                                             settings.triage_threshold, principal, data, key)
     row = await service.get(request.app[keys.POOL], ticket_id)
-    await request.app[keys.NOTIFIER].ticket_event(row, "receive") if created else None
+    if created:
+        await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

@@ -26,13 +26,15 @@ async def test_create_ticket_returns_201_and_is_stored(client, agent, pool):
     resp = await client.post("/api/v1/tickets", json=ticket_body(), headers=agent)
     assert resp.status == 201, await resp.text()
     data = await resp.json()
-    assert data["status"] == "received" and data["status_label"] == "已受理"
+    assert data["status"] in ("dispatched", "triage") and data["status_label"] in ("已派单", "待分拣")
+    assert data["disposition"] == "12345"
     assert data["ticket_no"].isdigit() and len(data["ticket_no"]) == 16
     assert (data["province_code"], data["city_code"], data["county_code"]) == ("320000", "320600", RUGAO)
     row = await pool.fetchrow("SELECT content, requester_phone FROM tickets WHERE id = $1", data["id"])
     assert row["content"] == ticket_body()["content"]
     events = await pool.fetch("SELECT action, to_status FROM ticket_events WHERE ticket_id = $1", data["id"])
-    assert [(e["action"], e["to_status"]) for e in events] == [("receive", "received")]
+    assert [(e["action"], e["to_status"]) for e in events] == [
+        ("receive", "received"), ("dispatch" if data["status"] == "dispatched" else "triage", data["status"])]
     assert resp.headers["Location"] == f"/api/v1/tickets/{data['id']}"
 
 

@@ -1,0 +1,2 @@
+"""Callback endpoints (in progress)."""
+ROUTES: list = []

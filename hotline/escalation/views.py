@@ -1,0 +1,2 @@
+"""Escalation reports (in progress)."""
+ROUTES: list = []

@@ -1,0 +1,1 @@
+"""12345–110 linkage: hand-offs both ways through an outbox."""

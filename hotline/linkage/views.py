@@ -1,0 +1,2 @@
+"""HTTP handlers for the 110 platform (in progress)."""
+ROUTES: list = []

@@ -1,0 +1,144 @@
+"""Intake assessment: classify, split 12345/110, place the address, decide dispatch.
+
+Everything here decides; nothing writes. The models are loaded once per worker at
+start-up (jieba's dictionary included) and predictions run in an executor so the
+event loop never waits on scikit-learn.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from hotline import keys
+from hotline.tickets.models import TicketIn
+from models.enums import Disposition
+from routing import address, dispatch
+from routing.split import SplitDecision, decide_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Models:
+    """What intake needs in memory: classifier, split model, areas, catalogue, units."""
+
+    classifier: object | None          # classifier.model.ModelHolder
+    split_model: object | None
+    areas: list
+    catalogue: dict
+    units: object                      # routing.dispatch.UnitIndex
+    categories: dict[str, str]         # Chinese name -> code
+    executor: ThreadPoolExecutor
+    home_province: str = "320000"
+
+
+@dataclass
+class Assessment:
+    """The decisions about one request, with reasons for the ticket's events."""
+
+    split: SplitDecision
+    prediction: object | None = None
+    category_code: str | None = None
+    resolution: object | None = None
+    decision: dispatch.Decision | None = None
+    triage_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def to_police_only(self) -> bool:
+        return self.split.disposition == Disposition.POLICE
+
+    @property
+    def needs_triage(self) -> bool:
+        return bool(self.triage_reasons)
+
+
+def _load_classifier(model_dir):
+    try:
+        from classifier.model import ModelHolder
+        from classifier.text import init_jieba
+
+        init_jieba()
+        return ModelHolder.from_dir(model_dir) if model_dir else ModelHolder.from_default()
+    except Exception as exc:  # a missing model must not stop intake: tickets go to triage
+        log.error("department classifier not loaded (%s); every ticket goes to triage", exc)
+        return None
+
+
+def _load_split_model():
+    from routing.split import load_split_model
+
+    try:
+        return load_split_model()
+    except Exception as exc:
+        log.error("110 split model not loaded (%s); rules only", exc)
+        return None
+
+
+async def load_units(pool) -> dispatch.UnitIndex:
+    from routing.units import UnitSeed
+
+    rows = await pool.fetch("SELECT code, name, unit_type, area_code, tier FROM units WHERE active")
+    return dispatch.index_units([UnitSeed(r["code"], r["name"], r["unit_type"], r["area_code"], r["tier"])
+                                 for r in rows])
+
+
+async def pipeline_ctx(app: web.Application):
+    """Load models at start-up, off the loop; shut the executor down at cleanup."""
+    settings = app[keys.SETTINGS]
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="predict")
+    classifier = await loop.run_in_executor(executor, _load_classifier, settings.model_dir)
+    split_model = await loop.run_in_executor(executor, _load_split_model)
+    categories = {r["name"]: r["code"] for r in await app[keys.POOL].fetch("SELECT code, name FROM categories")}
+    app[keys.MODELS] = Models(classifier, split_model, address.load_areas(), dispatch.load_catalogue(),
+                              await load_units(app[keys.POOL]), categories, executor, settings.home_province)
+    yield
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _predict(models: Models, text: str):
+    """Classifier and split model together, in one executor call."""
+    prediction = models.classifier.predict([text])[0] if models.classifier is not None else None
+    split = decide_split(text, model=models.split_model)
+    return prediction, split
+
+
+def place(models: Models, data: TicketIn):
+    """The request's area chain from its explicit code or its address text."""
+    return address.resolve(data.address or data.content, models.areas, models.home_province, data.area_code)
+
+
+async def assess(models: Models, data: TicketIn, threshold: float) -> Assessment:
+    """All intake decisions for one request."""
+    text = f"{data.title}\n{data.content}" if data.title else data.content
+    loop = asyncio.get_running_loop()
+    prediction, split = await loop.run_in_executor(models.executor, _predict, models, text)
+    result = Assessment(split=split, prediction=prediction)
+    if result.to_police_only:
+        return result
+    _categorise(result, models, threshold)
+    resolution = place(models, data)
+    result.resolution = resolution
+    if resolution.needs_triage:
+        result.triage_reasons.append(f"地址无法定位：{resolution.reason}")
+    if result.category_code and not resolution.needs_triage:
+        result.decision = dispatch.decide(result.category_code, resolution.chain, models.catalogue, models.units)
+        if result.decision.triage:
+            result.triage_reasons.append(result.decision.reason)
+    return result
+
+
+def _categorise(result: Assessment, models: Models, threshold: float) -> None:
+    p = result.prediction
+    if p is None:
+        result.triage_reasons.append("分类模型不可用，需人工分拣")
+    elif p.confidence < threshold:
+        result.triage_reasons.append(f"分类置信度 {p.confidence:.2f} 低于阈值 {threshold:.2f}，需人工分拣")
+    elif p.category not in models.categories:
+        result.triage_reasons.append(f"模型给出的类别「{p.category}」不在派单目录中")
+    else:
+        result.category_code = models.categories[p.category]

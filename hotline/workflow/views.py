@@ -1,0 +1,2 @@
+"""HTTP handlers of the handling workflow (in progress)."""
+ROUTES: list = []

@@ -1,0 +1,146 @@
+"""Working-day arithmetic on China's statutory holidays and 调休 make-up days.
+
+Data comes from the `chinese-calendar` package, which transcribes the State
+Council's yearly holiday notice (法定节假日 and 调休上班日). Outside the years the
+installed package covers, every function raises `CalendarRangeError`: guessing
+a year's 调休 is worse than stopping (upgrade the package once the notice is out).
+
+Rules (see docs/deadlines.md):
+- All datetimes are timezone-aware and are handled in Asia/Shanghai.
+- A working day is a weekday that is not a holiday, or a weekend day that is a
+  调休 make-up working day.
+- `add_working_days(start, n)`: the start day is not counted (次日起算); the
+  deadline is the end (23:59:59) of the n-th working day after the start date.
+- Working time (`working_time_between`, `add_working_time`) is the clock that
+  only runs on working days, 24 hours a day; it measures pauses and ladder
+  periods so that weekends and holidays never consume time.
+- Deadlines set in "hours" are plain calendar hours (no working-day clock).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from chinese_calendar import constants as _cc_data
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = timedelta(days=1)
+END_OF_DAY = time(23, 59, 59)
+
+FIRST_DAY = date(min(_cc_data.holidays).year, 1, 1)
+LAST_DAY = date(max(_cc_data.holidays).year, 12, 31)
+
+
+class CalendarRangeError(ValueError):
+    """A date lies outside the years the holiday package covers."""
+
+    def __init__(self, day: date):
+        self.day = day
+        super().__init__(
+            f"{day.isoformat()} is outside the statutory holiday calendar, which covers "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} "
+            f"(chinese-calendar {chinese_calendar.__version__}); "
+            "upgrade the package once the State Council publishes the next year's notice"
+        )
+
+
+def covered_range() -> tuple[date, date]:
+    """First and last date the holiday data covers."""
+    return FIRST_DAY, LAST_DAY
+
+
+def local(dt: datetime) -> datetime:
+    """Convert an aware datetime to Asia/Shanghai; reject naive ones."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"naive datetime {dt.isoformat()}: pass a timezone-aware value")
+    return dt.astimezone(TZ)
+
+
+def _day(d: date | datetime) -> date:
+    """The Shanghai calendar date of a date or aware datetime, range-checked."""
+    day = local(d).date() if isinstance(d, datetime) else d
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise CalendarRangeError(day)
+    return day
+
+
+def _midnight(day: date) -> datetime:
+    """00:00 Shanghai time at the start of a day."""
+    return datetime.combine(day, time(0), TZ)
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 Shanghai time on a day: the moment a day-based deadline falls due."""
+    return datetime.combine(day, END_OF_DAY, TZ)
+
+
+def is_working_day(d: date | datetime) -> bool:
+    """True on a working day (incl. 调休 make-up days), False on weekends and holidays."""
+    return bool(chinese_calendar.is_workday(_day(d)))
+
+
+def holiday_name(d: date | datetime) -> str | None:
+    """The statutory holiday a day belongs to (or is made up for), else None."""
+    return chinese_calendar.get_holiday_detail(_day(d))[1]
+
+
+def next_working_day(d: date | datetime) -> date:
+    """The first working day strictly after a day."""
+    day = _day(d) + DAY
+    while not is_working_day(day):
+        day += DAY
+    return day
+
+
+def add_working_days(start: datetime, n: int) -> datetime:
+    """End (23:59:59) of the n-th working day after start's date; n=0 returns start."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    start = local(start)
+    if n == 0:
+        return start
+    day = start.date()
+    for _ in range(n):
+        day = next_working_day(day)
+    return end_of_day(day)
+
+
+def working_days_between(a: datetime | date, b: datetime | date) -> int:
+    """Working days after a's date up to and including b's date (negative if b < a)."""
+    first, last = _day(a), _day(b)
+    if last < first:
+        return -working_days_between(b, a)
+    count, day = 0, first + DAY
+    while day <= last:
+        count += is_working_day(day)
+        day += DAY
+    return count
+
+
+def working_time_between(a: datetime, b: datetime) -> timedelta:
+    """Time in [a, b) that falls on working days (zero if b <= a)."""
+    a, b = local(a), local(b)
+    total, day = timedelta(0), _day(a)
+    while a < b:
+        day_end = _midnight(day + DAY)
+        if is_working_day(day):
+            total += min(b, day_end) - a
+        if day_end >= b:
+            break
+        a, day = day_end, _day(day + DAY)
+    return total
+
+
+def add_working_time(start: datetime, amount: timedelta) -> datetime:
+    """The earliest instant at which `amount` of working time has run since start."""
+    if amount < timedelta(0):
+        raise ValueError("amount must be >= 0")
+    t, day = local(start), _day(start)
+    while True:
+        day_end = _midnight(day + DAY)
+        if is_working_day(day):
+            if amount <= day_end - t:
+                return t + amount
+            amount -= day_end - t
+        t, day = day_end, _day(day + DAY)

@@ -1,0 +1,56 @@
+"""A ticket's clock at its current unit: deadlines and when escalation next looks at it.
+
+Pure: the service stores the result in tickets.sign_by / reply_by / next_escalation_at.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from models.enums import Tier, Urgency
+from routing.calendar import CalendarRangeError
+from routing.escalation import EscalationInput, Ladder, StepCode, due_at, load_ladder
+from routing.sla import Pause, Policy, deadlines, load_policy
+
+
+@dataclass(frozen=True)
+class Clock:
+    sign_by: datetime | None
+    reply_by: datetime | None
+    next_escalation_at: datetime | None
+    error: str = ""  # set when the calendar cannot answer (date beyond its data)
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    return load_policy()
+
+
+@lru_cache(maxsize=1)
+def default_ladder() -> Ladder:
+    return load_ladder()
+
+
+def parse_pauses(raw: Iterable[Sequence]) -> tuple[Pause, ...]:
+    """Pauses stored as [[start, end|null], ...] ISO strings or datetimes."""
+    def as_dt(v):
+        return v if v is None or isinstance(v, datetime) else datetime.fromisoformat(v)
+    return tuple((as_dt(a), as_dt(b)) for a, b in raw)
+
+
+def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: Tier | str, *,
+            pauses: Sequence[Pause] = (), extension_days: int = 0, steps_taken: Iterable[str] = (),
+            policy: Policy | None = None, ladder: Ladder | None = None) -> Clock:
+    """Deadlines and the next escalation time for a ticket whose clock started at start."""
+    policy = policy or default_policy()
+    ladder = ladder or default_ladder()
+    try:
+        d = deadlines(start, urgency, category_class, policy, pauses=pauses, extensions_days=extension_days)
+        state = EscalationInput(tier=Tier(tier), urgency=Urgency(urgency), category_class=category_class,
+                                start=start, deadline=d.reply_by, pauses=tuple(pauses),
+                                steps_taken=frozenset(StepCode(s) for s in steps_taken))
+        return Clock(d.sign_by, d.reply_by, due_at(state, ladder, policy))
+    except CalendarRangeError as exc:
+        return Clock(None, None, None, error=str(exc))

@@ -1,0 +1,173 @@
+"""12345–110 split: decide whether a call is a 12345, 110 or joint (联动) matter.
+
+Pure decision code. Explicit rules (``routing.split_rules``) decide on their
+own when the evidence is strong; a small TF-IDF + logistic-regression model
+(``routing/data/split_model``) catches police matters the lexicons miss.
+The design favours recall on police matters: a police matter left on 12345
+is the worst error, so weak or conflicting evidence escalates or flags the
+call for three-party review (先行受理) rather than silently keeping it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier.text import normalize
+from models.enums import Disposition
+from routing.split_rules import CIVIL, JOINT, POLICE, STRONG, RuleResult, scan
+
+MODEL_DIR = Path(__file__).resolve().parent / "data" / "split_model"
+MODEL_FILE = "split_model.joblib"
+META_FILE = "metadata.json"
+
+# Defaults; a shipped model carries its own tuned thresholds in metadata.json.
+POLICE_THRESHOLD = 0.45  # combined police score at or above this → 110/joint (review)
+REVIEW_THRESHOLD = 0.25  # combined score at or above this → keep on 12345, review
+RULES_REVIEW_THRESHOLD = 0.5  # rules-only mode: weak evidence at or above this → review
+DISAGREE_THRESHOLD = 0.10  # model police prob below this on a rule hit → review
+
+REASON_MODEL = "文本模型判定疑似涉警（概率{:.2f}）"
+REASON_REVIEW = "疑似涉警，先行受理并提请三方会商"
+REASON_DISAGREE = "规则与模型判断不一致，提请三方会商"
+REASON_CIVIL = "非警务求助、非紧急诉求（双非）"
+REASON_CONFLICT_IN_DISPUTE = "纠纷引发冲突：先由110处警，后续交属地调解"
+
+
+@dataclass(frozen=True)
+class SplitDecision:
+    """Where a call goes, why, whether it needs three-party review, and its police score."""
+
+    disposition: Disposition
+    reasons: list[str]
+    review: bool
+    police_score: float
+
+
+@dataclass(frozen=True)
+class SplitModel:
+    """A trained text model plus the thresholds tuned for it."""
+
+    pipeline: object
+    police_threshold: float = POLICE_THRESHOLD
+    review_threshold: float = REVIEW_THRESHOLD
+    metadata: dict = field(default_factory=dict)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Class probabilities keyed by disposition value ("12345", "110", "joint")."""
+        probs = self.pipeline.predict_proba([text])[0]
+        return {str(c): float(p) for c, p in zip(self.pipeline.classes_, probs)}
+
+
+def load_split_model(path: str | Path = MODEL_DIR) -> SplitModel:
+    """Load the shipped split model and its tuned thresholds."""
+    import joblib
+
+    path = Path(path)
+    meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    pipeline = joblib.load(path / MODEL_FILE)
+    return SplitModel(
+        pipeline=pipeline,
+        police_threshold=float(meta.get("police_threshold", POLICE_THRESHOLD)),
+        review_threshold=float(meta.get("review_threshold", REVIEW_THRESHOLD)),
+        metadata=meta,
+    )
+
+
+def decide_split(text: str, *, model: SplitModel | None = None) -> SplitDecision:
+    """Decide 12345 / 110 / joint for one call text (rules only when model is None)."""
+    norm = normalize(text or "")
+    rules = scan(norm)
+    rule_p = rule_probability(rules)
+    probs = model.probabilities(text or "") if model is not None else None
+    model_p = police_probability(probs) if probs is not None else None
+    score = rule_p if model_p is None else noisy_or(rule_p, model_p)
+    by_rule = rule_disposition(rules)
+    if by_rule is not None:
+        return _rule_decision(by_rule, rules, score, model_p)
+    if model is None:
+        return _rules_only_fallback(rules, rule_p)
+    return _model_decision(rules, probs, score, model)
+
+
+def rule_probability(rules: RuleResult) -> float:
+    """Map rule evidence (police + joint weight) to a score in [0, 0.99]."""
+    return round(min(0.99, rules.police + rules.joint), 4)
+
+
+def police_probability(probs: dict[str, float]) -> float:
+    """Model probability that the call needs the police (110 or joint)."""
+    return probs.get(Disposition.POLICE.value, 0.0) + probs.get(Disposition.JOINT.value, 0.0)
+
+
+def noisy_or(a: float, b: float) -> float:
+    """Combine two independent pieces of evidence: 1 - (1-a)(1-b)."""
+    return round(1.0 - (1.0 - a) * (1.0 - b), 4)
+
+
+def rule_disposition(rules: RuleResult) -> Disposition | None:
+    """Disposition decided by rules alone, or None when the rules are not decisive."""
+    if rules.severe:
+        return Disposition.POLICE
+    if rules.joint >= STRONG:
+        return Disposition.JOINT
+    if rules.police >= STRONG:
+        return Disposition.JOINT if conflict_in_dispute(rules) else Disposition.POLICE
+    if rules.police + rules.joint >= STRONG:
+        return Disposition.JOINT if rules.joint > 0 else Disposition.POLICE
+    return None
+
+
+def conflict_in_dispute(rules: RuleResult) -> bool:
+    """True if every live police hit is conflict (or a grievance-driven threat) inside a civil matter."""
+    police_hits = [h for h in rules.hits if h.signal.kind == POLICE and h.weight > 0]
+    civil = {h.signal.key for h in rules.hits if h.signal.kind == CIVIL}
+    if not police_hits or not civil:
+        return False
+    return all(h.signal.group == "conflict" or (h.signal.group == "grievance" and "grievance" in civil)
+               for h in police_hits)
+
+
+def _rule_decision(disp: Disposition, rules: RuleResult, score: float, model_p: float | None) -> SplitDecision:
+    """Decision when rules are decisive; a strongly disagreeing model only adds review."""
+    reasons = _live_reasons(rules)
+    if disp is Disposition.JOINT and conflict_in_dispute(rules):
+        reasons.append(REASON_CONFLICT_IN_DISPUTE)
+    review = model_p is not None and model_p < DISAGREE_THRESHOLD
+    if review:
+        reasons.append(REASON_DISAGREE)
+    return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)))
+
+
+def _rules_only_fallback(rules: RuleResult, rule_p: float) -> SplitDecision:
+    """Rules-only mode below the strong threshold: keep on 12345, review if evidence is weak-but-real."""
+    review = rule_p >= RULES_REVIEW_THRESHOLD
+    reasons = _live_reasons(rules) + ([REASON_REVIEW] if review else [REASON_CIVIL])
+    return SplitDecision(Disposition.HOTLINE, reasons, review, rule_p)
+
+
+def _model_decision(rules: RuleResult, probs: dict[str, float], score: float, model: SplitModel) -> SplitDecision:
+    """Decision when rules are not decisive and a model is available."""
+    reasons = _live_reasons(rules)
+    if score >= model.police_threshold:
+        joint = rules.joint > rules.police or probs.get(JOINT_VALUE, 0.0) > probs.get(POLICE_VALUE, 0.0)
+        disp = Disposition.JOINT if joint else Disposition.POLICE
+        return SplitDecision(disp, reasons + [REASON_MODEL.format(police_probability(probs))], True, score)
+    if score >= model.review_threshold:
+        return SplitDecision(Disposition.HOTLINE, reasons + [REASON_REVIEW], True, score)
+    return SplitDecision(Disposition.HOTLINE, reasons + [REASON_CIVIL], False, score)
+
+
+def _live_reasons(rules: RuleResult) -> list[str]:
+    """Reasons from police/joint hits that kept weight, then civil context."""
+    kinds = {POLICE: 0, JOINT: 0, CIVIL: 1}
+    hits = sorted((h for h in rules.hits if h.weight > 0), key=lambda h: (kinds[h.signal.kind], -h.weight))
+    out: list[str] = []
+    for hit in hits:
+        if hit.signal.reason not in out:
+            out.append(hit.signal.reason)
+    return out
+
+
+POLICE_VALUE = Disposition.POLICE.value
+JOINT_VALUE = Disposition.JOINT.value
