@@ -13,7 +13,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from hotline.embedded import free_port, port_open
+from hotline.embedded import free_port
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
 
 
 def _post(url: str, token: str, body: dict) -> dict:
@@ -52,12 +60,12 @@ def test_serve_demo_files_a_ticket_and_stops_cleanly():
             "channel": "phone", "content": "楼下饭店油烟直排，熏得窗户都不敢开。",
             "address": "江苏省南通市如皋市如城街道海阳路"})
         assert ticket["status_label"] and ticket["ticket_no"]
-        valkey_port = int((state / "valkey" / "port").read_text())
+        valkey_pid = int((state / "valkey" / "valkey.pid").read_text())
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     assert proc.returncode == 0
-    assert not port_open(valkey_port), "embedded Valkey left running"
+    assert not _alive(valkey_pid), "embedded Valkey left running"
     pg_pid = next(state.rglob("postmaster.pid"), None) if (state / "postgres").exists() else None
     assert pg_pid is None, "embedded PostgreSQL left running"
     shutil.rmtree(state, ignore_errors=True)
