@@ -41,7 +41,7 @@ class Endpoint:
     @property
     def name(self) -> str:
         parts = re.findall(r"[A-Za-z0-9_]+", self.path)
-        return ".".join([self.method.lower(), *parts])
+        return ".".join([self.method.lower(), *(f"n{p}" if p[0].isdigit() else p for p in parts)])
 
 
 async def read_json(request: web.Request, max_bytes: int) -> object:

@@ -112,17 +112,26 @@ def place(models: Models, data: TicketIn):
     return address.resolve(data.address or data.content, models.areas, models.home_province, data.area_code)
 
 
-async def assess(models: Models, data: TicketIn, threshold: float) -> Assessment:
-    """All intake decisions for one request."""
+def keep_on_hotline(split: SplitDecision) -> SplitDecision:
+    """110 already judged this call 双非: keep it, but flag police signals for three-party review."""
+    if split.disposition == Disposition.HOTLINE:
+        return split
+    reasons = ["110 移交双非诉求，系统检出警情信号，需三方会商", *split.reasons]
+    return SplitDecision(Disposition.HOTLINE, reasons, True, split.police_score)
+
+
+async def assess(models: Models, data: TicketIn, threshold: float, *, inbound_110: bool = False) -> Assessment:
+    """All intake decisions for one request (inbound_110: a 双非 call handed over by 110)."""
     text = f"{data.title}\n{data.content}" if data.title else data.content
     loop = asyncio.get_running_loop()
     prediction, split = await loop.run_in_executor(models.executor, _predict, models, text)
-    result = Assessment(split=split, prediction=prediction)
+    if inbound_110:
+        split = keep_on_hotline(split)
+    resolution = place(models, data)
+    result = Assessment(split=split, prediction=prediction, resolution=resolution)
     if result.to_police_only:
         return result
     _categorise(result, models, threshold)
-    resolution = place(models, data)
-    result.resolution = resolution
     if resolution.needs_triage:
         result.triage_reasons.append(f"地址无法定位：{resolution.reason}")
     if result.category_code and not resolution.needs_triage:

@@ -44,3 +44,10 @@ class Settings(BaseSettings):
     # The database alone keeps steps exactly-once; the lease only avoids duplicate work.
     sweep_when_valkey_down: bool = True
     sse_heartbeat_seconds: float = 15.0
+    # 12345 -> 110 delivery (the 110 platform's intake endpoint); unset: hand-offs wait in the outbox.
+    linkage_110_url: str | None = None
+    linkage_110_token: str = ""
+    linkage_max_attempts: int = 8
+    linkage_poll_seconds: float = 1.0
+    linkage_backoff_max_seconds: float = 300.0
+    linkage_timeout_seconds: float = 5.0

@@ -30,15 +30,3 @@ async def enqueue_handoff(conn: asyncpg.Connection, ticket_id: int, reasons: lis
     row = await conn.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id)
     return await enqueue(conn, ticket_id, "handoff", f"handoff:{row['ticket_no']}",
                          handoff_payload(dict(row), reasons, joint))
-
-
-async def enqueue_outcome(conn: asyncpg.Connection, ticket_id: int) -> int | None:
-    """Report a 110-originated ticket's outcome back to 110 when it closes."""
-    row = await conn.fetchrow("SELECT ticket_no, police_incident_no, status, resolution, claimed_solved, "
-                              "closed_at FROM tickets WHERE id = $1", ticket_id)
-    if not row or not row["police_incident_no"]:
-        return None
-    payload = {"incident_no": row["police_incident_no"], "ticket_no": row["ticket_no"],
-               "status": row["status"], "resolution": row["resolution"], "solved": row["claimed_solved"],
-               "closed_at": row["closed_at"].isoformat() if row["closed_at"] else None}
-    return await enqueue(conn, ticket_id, "outcome", f"outcome:{row['ticket_no']}:{row['closed_at']}", payload)

@@ -77,10 +77,11 @@ async def _move(conn, ticket_id, principal, action, to_status, reason, data=None
 
 
 async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principal: Principal, data: TicketIn,
-                  idempotency_key: str | None, *, extra: dict | None = None) -> tuple[int, bool]:
+                  idempotency_key: str | None, *, extra: dict | None = None,
+                  inbound_110: bool = False) -> tuple[int, bool]:
     """Register a request; returns (ticket id, created). Committed before returning."""
     try:
-        a = await assess(models, data, threshold)
+        a = await assess(models, data, threshold, inbound_110=inbound_110)
     except UnknownAreaCode:
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
     now = datetime.now(timezone.utc)
