@@ -6,7 +6,7 @@ import logging
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from hotline import db, keys
+from hotline import db, keys, limits
 from hotline.auth import TokenCache, authenticate, require_role
 from hotline.endpoints import Endpoint
 from hotline.errors import error_middleware
@@ -70,8 +70,9 @@ def create_app(settings: Settings) -> web.Application:
     """Build the service; settings must carry database_url and redis_url."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("create_app needs database_url and redis_url (see hotline.infra)")
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
-                          client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware, limits.shed_middleware, limits.rate_limit_middleware,
+                                       auth_middleware], client_max_size=settings.max_body_bytes)
+    limits.install(app)
     app[keys.SETTINGS] = settings
     app[keys.TOKENS] = TokenCache()
     endpoints = all_endpoints()

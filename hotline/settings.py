@@ -51,3 +51,6 @@ class Settings(BaseSettings):
     linkage_poll_seconds: float = 1.0
     linkage_backoff_max_seconds: float = 300.0
     linkage_timeout_seconds: float = 5.0
+    # Load shedding and per-token rate limit (requests per minute; 0 turns it off).
+    max_inflight: int = 256
+    rate_limit_per_minute: int = 1200
