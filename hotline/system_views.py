@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from aiohttp import web
 
@@ -9,6 +10,7 @@ from hotline import db, keys
 from hotline.endpoints import Endpoint
 from hotline.errors import json_response
 from hotline.openapi import build_document
+from routing.calendar import covered_range
 
 
 async def health(request: web.Request) -> web.Response:
@@ -34,13 +36,29 @@ async def _check_redis(app: web.Application) -> tuple[bool, str]:
         return False, f"不可用：{type(exc).__name__}（通知与限流降级，受理不受影响）"
 
 
+CALENDAR_WARN_DAYS = 45
+
+
+def _check_calendar(today: date | None = None) -> dict:
+    """Warn (without failing readiness) when the holiday data runs out soon: deadlines past it cannot be set."""
+    first, last = covered_range()
+    today = today or date.today()
+    days_left = (last - today).days
+    ok = days_left > CALENDAR_WARN_DAYS
+    detail = f"节假日数据覆盖 {first} 至 {last}"
+    if not ok:
+        detail += f"，仅剩 {max(days_left, 0)} 天：请升级 chinese-calendar，否则跨年时限无法计算"
+    return {"ok": ok, "detail": detail, "covered_until": last.isoformat()}
+
+
 async def ready(request: web.Request) -> web.Response:
     """PostgreSQL reachable with migrations current, and Valkey reachable."""
     pg_ok, pg_msg = await _check_postgres(request.app)
     redis_ok, redis_msg = await _check_redis(request.app)
     body = {"status": "ready" if pg_ok and redis_ok else "not_ready",
             "checks": {"postgres": {"ok": pg_ok, "detail": pg_msg},
-                       "valkey": {"ok": redis_ok, "detail": redis_msg}}}
+                       "valkey": {"ok": redis_ok, "detail": redis_msg},
+                       "calendar": _check_calendar()}}
     return json_response(body, status=200 if pg_ok and redis_ok else 503)
 
 

@@ -73,3 +73,13 @@ async def test_health_and_ready(client):
     body = await ready.json()
     assert ready.status == 200, body
     assert body["checks"]["postgres"]["ok"] and body["checks"]["valkey"]["ok"]
+
+
+def test_ready_warns_when_holiday_data_runs_out():
+    from datetime import date
+
+    from hotline.system_views import _check_calendar
+
+    assert _check_calendar(date(2026, 1, 10))["ok"] is True
+    late = _check_calendar(date(2026, 12, 1))
+    assert late["ok"] is False and "chinese-calendar" in late["detail"]
