@@ -26,6 +26,7 @@ POLICE_THRESHOLD = 0.45  # combined police score at or above this → 110/joint 
 REVIEW_THRESHOLD = 0.25  # combined score at or above this → keep on 12345, review
 RULES_REVIEW_THRESHOLD = 0.5  # rules-only mode: weak evidence at or above this → review
 DISAGREE_THRESHOLD = 0.10  # model police prob below this on a rule hit → review
+SILENT_RULES_THRESHOLD = 0.60  # model must reach this to escalate when rules are silent or damped
 
 REASON_MODEL = "文本模型判定疑似涉警（概率{:.2f}）"
 REASON_REVIEW = "疑似涉警，先行受理并提请三方会商"
@@ -51,6 +52,7 @@ class SplitModel:
     pipeline: object
     police_threshold: float = POLICE_THRESHOLD
     review_threshold: float = REVIEW_THRESHOLD
+    silent_threshold: float = SILENT_RULES_THRESHOLD
     metadata: dict = field(default_factory=dict)
 
     def probabilities(self, text: str) -> dict[str, float]:
@@ -70,6 +72,7 @@ def load_split_model(path: str | Path = MODEL_DIR) -> SplitModel:
         pipeline=pipeline,
         police_threshold=float(meta.get("police_threshold", POLICE_THRESHOLD)),
         review_threshold=float(meta.get("review_threshold", REVIEW_THRESHOLD)),
+        silent_threshold=float(meta.get("silent_rules_threshold", SILENT_RULES_THRESHOLD)),
         metadata=meta,
     )
 
@@ -149,13 +152,19 @@ def _rules_only_fallback(rules: RuleResult, rule_p: float) -> SplitDecision:
 def _model_decision(rules: RuleResult, probs: dict[str, float], score: float, model: SplitModel) -> SplitDecision:
     """Decision when rules are not decisive and a model is available."""
     reasons = _live_reasons(rules)
-    if score >= model.police_threshold:
+    if score >= _escalation_bar(rules, model):
         joint = rules.joint > rules.police or probs.get(JOINT_VALUE, 0.0) > probs.get(POLICE_VALUE, 0.0)
         disp = Disposition.JOINT if joint else Disposition.POLICE
         return SplitDecision(disp, reasons + [REASON_MODEL.format(police_probability(probs))], True, score)
     if score >= model.review_threshold:
         return SplitDecision(Disposition.HOTLINE, reasons + [REASON_REVIEW], True, score)
     return SplitDecision(Disposition.HOTLINE, reasons + [REASON_CIVIL], False, score)
+
+
+def _escalation_bar(rules: RuleResult, model: SplitModel) -> float:
+    """Low bar when weak but undamped police evidence exists; otherwise the model must be confident."""
+    live_weak = any(h.weight > 0 and not h.notes and h.signal.kind != CIVIL for h in rules.hits)
+    return model.police_threshold if live_weak else max(model.police_threshold, model.silent_threshold)
 
 
 def _live_reasons(rules: RuleResult) -> list[str]:

@@ -1,0 +1,1 @@
+"""Project-written training corpus for the department classifier (see build.py)."""
