@@ -6,6 +6,7 @@ document and generates the authorization test matrix.
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, TypeVar
@@ -41,7 +42,14 @@ class Endpoint:
     @property
     def name(self) -> str:
         parts = re.findall(r"[A-Za-z0-9_]+", self.path)
-        return ".".join([self.method.lower(), *(f"n{p}" if p[0].isdigit() else p for p in parts)])
+        return ".".join([self.method.lower(), *(_route_part(p) for p in parts)])
+
+
+def _route_part(part: str) -> str:
+    """aiohttp route names are identifiers: no leading digit (…/110/…), no keyword (…/return)."""
+    if part[0].isdigit():
+        return f"n{part}"
+    return part + "_" if keyword.iskeyword(part) else part
 
 
 async def read_json(request: web.Request, max_bytes: int) -> object:

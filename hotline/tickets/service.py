@@ -18,7 +18,9 @@ t.title, t.content, t.address, t.area_code, t.province_code, t.city_code, t.coun
 t.urgency, t.status, t.category_code, c.name AS category_name, t.category_confidence,
 t.model_version, t.disposition, t.unit_id, u.code AS unit_code, u.name AS unit_name,
 t.created_by, t.created_at, t.updated_at, t.split_reasons, t.split_review, t.triage_reason, t.tier,
-t.police_incident_no, t.sign_by, t.reply_by, t.category_source
+t.police_incident_no, t.sign_by, t.reply_by, t.category_source,
+ARRAY(SELECT tu.unit_id FROM ticket_units tu WHERE tu.ticket_id = t.id AND tu.active AND tu.role = 'support')
+    AS support_unit_ids
 """
 TICKET_FROM = """
 FROM tickets t
@@ -118,9 +120,11 @@ def scope_clause(principal: Principal, args: list) -> str:
     """SQL restricting tickets to what the principal may see (appends its parameters)."""
     if principal.role in (Role.AGENT, Role.ADMIN):
         return "TRUE"
-    if principal.role == Role.HANDLER:
+    if principal.role == Role.HANDLER:  # lead unit, or a supporting unit (协办)
         args.append(principal.unit_id)
-        return f"t.unit_id = ${len(args)}"
+        n = len(args)
+        return (f"(t.unit_id = ${n} OR EXISTS (SELECT 1 FROM ticket_units tu WHERE tu.ticket_id = t.id "
+                f"AND tu.unit_id = ${n} AND tu.active))")
     if principal.role == Role.SUPERVISOR:
         args.append(principal.area_code)
         n = len(args)
@@ -134,7 +138,7 @@ def can_see(principal: Principal, row: asyncpg.Record) -> bool:
     if principal.role in (Role.AGENT, Role.ADMIN):
         return True
     if principal.role == Role.HANDLER:
-        return row["unit_id"] == principal.unit_id
+        return row["unit_id"] == principal.unit_id or principal.unit_id in (row["support_unit_ids"] or ())
     if principal.role == Role.SUPERVISOR:
         codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
         return principal.area_code in codes

@@ -1,1 +1,1 @@
-"""Handling workflow."""
+"""See views.py."""

@@ -1,2 +1,175 @@
-"""HTTP handlers of the handling workflow (in progress)."""
-ROUTES: list = []
+"""HTTP handlers of the handling workflow: transitions, the unit inbox and the hotline's queues."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from hotline import keys
+from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
+from hotline.errors import ApiError, json_response
+from hotline.tickets import service as tickets
+from hotline.workflow import flows, models as m, service
+from hotline.workflow.steps import Done, role_of
+from models.enums import Role, Status
+from routing.workflow import ACTIONS, allowed_actions
+
+HOTLINE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+
+
+async def announce(app: web.Application, done: Done) -> None:
+    """After commit: new work goes on the lead unit's Valkey stream (best effort)."""
+    if not done.notify:
+        return
+    row = await tickets.get(app[keys.POOL], done.ticket_id)
+    if row is not None:
+        await app[keys.NOTIFIER].ticket_event(row, done.action)
+
+
+async def outcome(request: web.Request, done: Done) -> dict:
+    """The ticket's state after the action, with what the caller may do next."""
+    row = await service.get_brief(request.app[keys.POOL], done.ticket_id)
+    role = role_of(request[keys.PRINCIPAL])
+    b = service.brief(row)
+    return {"ticket_id": done.ticket_id, "action": done.action, "action_label": ACTIONS[done.action].label,
+            "from_status": done.from_status.value, "status": row["status"],
+            "status_label": Status(row["status"]).label, "unit": b["unit"], "sign_by": b["sign_by"],
+            "reply_by": b["reply_by"], "paused": b["paused"],
+            "allowed_actions": allowed_actions(row["status"], role), "data": done.data}
+
+
+async def optional_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The body when one was sent, else the model's defaults (for sign/start/close...)."""
+    if not request.can_read_body or request.content_length == 0:
+        return model()
+    return await parse_body(request, model, request.app[keys.SETTINGS].max_body_bytes)
+
+
+# (conn, ticket_id, request, body, now[, ref=]) -> Done: adapts a flow to the HTTP inputs.
+Run = Callable[..., Awaitable[Done]]
+
+
+def transition(run: Run, body_model: type[BaseModel] | None, *, optional: bool = False,
+               status: int = 200, needs_reference: bool = False):
+    """A handler: parse, run the flow in one transaction, announce after commit, answer the new state."""
+    async def handler(request: web.Request) -> web.Response:
+        app = request.app
+        body = None
+        if body_model is not None:
+            body = await (optional_body(request, body_model) if optional
+                          else parse_body(request, body_model, app[keys.SETTINGS].max_body_bytes))
+        ticket_id = parse_id(request.match_info["id"])
+        extra = {"ref": await service.reference(app)} if needs_reference else {}
+        async with app[keys.POOL].acquire() as conn:
+            done = await run(conn, ticket_id, request, body, service.now(app), **extra)
+        await announce(app, done)
+        return json_response(await outcome(request, done), status=status)
+    return handler
+
+
+def _p(request: web.Request):
+    return request[keys.PRINCIPAL]
+
+
+async def _dispatch(conn, tid, req, body, now, ref):
+    return await flows.dispatch(conn, tid, _p(req), body, ref, now)
+
+
+async def _redispatch(conn, tid, req, body, now, ref):
+    return await flows.redispatch(conn, tid, _p(req), body, ref, now)
+
+
+async def _decide_extension(conn, tid, req, body, now):
+    eid = parse_id(req.match_info["eid"], "eid")
+    return await flows.decide_extension(conn, tid, eid, _p(req), body.approve, body.note, now)
+
+
+RUNS: dict[str, Run] = {
+    "dispatch": _dispatch,
+    "sign": lambda c, t, r, b, n: flows.sign(c, t, _p(r), n, b.reason),
+    "start": lambda c, t, r, b, n: flows.start(c, t, _p(r), n, b.reason),
+    "note": lambda c, t, r, b, n: flows.note(c, t, _p(r), b.text, n),
+    "request_info": lambda c, t, r, b, n: flows.request_info(c, t, _p(r), b.reason, n),
+    "info_received": lambda c, t, r, b, n: flows.info_received(c, t, _p(r), b.reason, n),
+    "return_ticket": lambda c, t, r, b, n: flows.return_ticket(c, t, _p(r), b.reason, b.contest, n),
+    "redispatch": _redispatch,
+    "uphold": lambda c, t, r, b, n: flows.uphold(c, t, _p(r), b.reason, n),
+    "request_extension": lambda c, t, r, b, n: flows.request_extension(c, t, _p(r), b.days, b.reason, n),
+    "decide_extension": _decide_extension,
+    "reply": lambda c, t, r, b, n: flows.reply(c, t, _p(r), b.resolution, b.claimed_solved, n),
+    "close": lambda c, t, r, b, n: flows.close(c, t, _p(r), b.reason, n),
+    "reopen": lambda c, t, r, b, n: flows.reopen(c, t, _p(r), b.reason, n),
+}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+async def inbox(request: web.Request) -> web.Response:
+    q = parse_query(request, m.InboxQuery)
+    principal = request[keys.PRINCIPAL]
+    if principal.unit_id is None:
+        raise ApiError(403, "令牌未绑定承办单位", [{"field": "unit", "message": "承办单位令牌须绑定单位"}])
+    groups = await service.inbox(request.app[keys.POOL], principal.unit_id, service.now(request.app), q.limit)
+    return json_response({"unit_id": principal.unit_id, **groups})
+
+
+async def triage_queue(request: web.Request) -> web.Response:
+    q = parse_query(request, m.QueueQuery)
+    page = await service.triage_queue(request.app[keys.POOL], request[keys.PRINCIPAL], q.after, q.limit)
+    return json_response(page)
+
+
+async def return_queue(request: web.Request) -> web.Response:
+    q = parse_query(request, m.ReturnQueueQuery)
+    page = await service.return_queue(request.app[keys.POOL], request[keys.PRINCIPAL],
+                                      q.queue == "supervisor_review", q.after, q.limit)
+    return json_response(page)
+
+
+async def extension_queue(request: web.Request) -> web.Response:
+    q = parse_query(request, m.QueueQuery)
+    page = await service.extension_queue(request.app[keys.POOL], request[keys.PRINCIPAL], q.after, q.limit)
+    return json_response(page)
+
+
+# --- the route table --------------------------------------------------------------------------
+
+T = "/api/v1/tickets/{id}"
+
+
+def _action(path: str, action: str, summary: str, body: type[BaseModel] | None, *, optional: bool = False,
+            status: int = 200, reference: bool = False) -> Endpoint:
+    """A transition endpoint whose roles are the state machine's roles for the action."""
+    handler = transition(RUNS[action], body, optional=optional, status=status, needs_reference=reference)
+    return Endpoint("POST", f"{T}/{path}", handler, summary, roles=ACTIONS[action].roles, body=body,
+                    response=m.TransitionOut, status=status, tag="workflow", scope="ticket",
+                    extra_responses={"409": {"description": "当前状态不允许该操作（返回 current_status 与 allowed_actions）"}})
+
+
+ROUTES = [
+    _action("dispatch", "dispatch", "派单（人工分拣后按派单目录或指定单位派单）", m.DispatchIn, reference=True),
+    _action("sign", "sign", "签收", m.Reason, optional=True),
+    _action("start", "start", "开始办理", m.Reason, optional=True),
+    _action("notes", "note", "添加过程记录（主办、协办单位或热线）", m.NoteIn, status=201),
+    _action("request-info", "request_info", "补充材料（暂停计时）", m.RequiredReason),
+    _action("info-received", "info_received", "材料已补齐（恢复计时）", m.Reason, optional=True),
+    _action("return", "return_ticket", "退单（contest=true 为派单异议，提交督办审核）", m.ReturnIn),
+    _action("redispatch", "redispatch", "改派（指定单位或按分类/层级重新派单）", m.RedispatchIn, reference=True),
+    _action("uphold", "uphold", "维持原派（督办驳回派单异议）", m.Reason, optional=True),
+    _action("extensions", "request_extension", "申请延期", m.ExtensionIn, status=201),
+    _action("extensions/{eid}/decision", "decide_extension", "延期审批", m.ExtensionDecisionIn),
+    _action("reply", "reply", "办结回复", m.ReplyIn),
+    _action("close", "close", "归档", m.Reason, optional=True),
+    _action("reopen", "reopen", "重办（退回原承办单位重新计时）", m.RequiredReason),
+    Endpoint("GET", "/api/v1/inbox", inbox, "承办单位待办（待签收、办理中、临期、协办）",
+             roles=frozenset({Role.HANDLER}), query=m.InboxQuery, response=m.InboxOut, tag="workflow",
+             scope="unit"),
+    Endpoint("GET", "/api/v1/queues/triage", triage_queue, "待人工分拣工单队列",
+             roles=HOTLINE, query=m.QueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
+    Endpoint("GET", "/api/v1/queues/returns", return_queue, "退单队列（派单异议待审核 / 待重新派单）",
+             roles=HOTLINE, query=m.ReturnQueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
+    Endpoint("GET", "/api/v1/queues/extensions", extension_queue, "待审批延期申请队列",
+             roles=HOTLINE, query=m.QueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
+]

@@ -83,3 +83,16 @@ def test_ready_warns_when_holiday_data_runs_out():
     assert _check_calendar(date(2026, 1, 10))["ok"] is True
     late = _check_calendar(date(2026, 12, 1))
     assert late["ok"] is False and "chinese-calendar" in late["detail"]
+
+
+async def test_supporting_unit_handler_sees_the_ticket(client, agent, tokens, pool):
+    created = await (await client.post("/api/v1/tickets", json=BODY, headers=agent)).json()
+    lead = await tokens.unit_id("如皋市住房和城乡建设局")
+    support = await tokens.unit_id("如皋市市场监督管理局")
+    await pool.execute("UPDATE tickets SET unit_id = $1 WHERE id = $2", lead, created["id"])
+    await pool.execute("INSERT INTO ticket_units (ticket_id, unit_id, role) VALUES ($1, $2, 'support')",
+                       created["id"], support)
+    headers = await tokens.make(Role.HANDLER, unit_id=support)
+    assert (await client.get(f"/api/v1/tickets/{created['id']}", headers=headers)).status == 200
+    listed = await (await client.get("/api/v1/tickets", headers=headers)).json()
+    assert created["id"] in [t["id"] for t in listed["items"]]

@@ -1,0 +1,146 @@
+"""What every workflow action shares: lock, scope, state-machine check, write with its event.
+
+A flow calls `begin` (locks the ticket, checks who may act, asks routing.workflow
+whether the action is allowed) and `finish` (writes the new status and columns
+and the ticket_events row) inside one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from hotline.auth import Principal
+from hotline.errors import ApiError
+from hotline.tickets.service import add_event
+from hotline.workflow import service
+from models.enums import Role, Status
+from routing import clock
+from routing.workflow import ACTIONS, TransitionError, allowed_actions, apply
+
+HOTLINE_ROLES = (Role.AGENT, Role.ADMIN)
+
+
+@dataclass
+class Step:
+    """An action under way on a locked ticket."""
+
+    row: asyncpg.Record
+    principal: Principal | None
+    action: str
+    now: datetime
+    target: Status
+
+    @property
+    def ticket_id(self) -> int:
+        return self.row["id"]
+
+    @property
+    def status(self) -> Status:
+        return Status(self.row["status"])
+
+
+@dataclass
+class Done:
+    """The outcome of an action, committed; notify=True means new work for the lead unit."""
+
+    ticket_id: int
+    action: str
+    from_status: Status
+    to_status: Status
+    data: dict = field(default_factory=dict)
+    notify: bool = False
+
+
+def role_of(principal: Principal | None) -> Role:
+    """System callers (no principal) act with the hotline's own rights."""
+    return principal.role if principal is not None else Role.ADMIN
+
+
+def not_found(ticket_id: int) -> ApiError:
+    return ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
+
+
+def conflict(message: str, status: Status | str, role: Role, detail: str = "", **extra) -> ApiError:
+    """409 with the ticket's current status and what this role may do now."""
+    return ApiError(409, message, [{"field": "status", "message": detail or message}],
+                    extra={"current_status": str(status), "current_status_label": Status(status).label,
+                           "allowed_actions": allowed_actions(status, role), **extra})
+
+
+async def check_scope(conn: asyncpg.Connection, principal: Principal | None, row: asyncpg.Record,
+                      action: str) -> None:
+    """404 outside the caller's scope; 403 for a supporting unit doing more than notes."""
+    role = role_of(principal)
+    if principal is None or role in HOTLINE_ROLES:
+        return
+    if role == Role.SUPERVISOR:
+        codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
+        if principal.area_code in codes:
+            return
+        raise not_found(row["id"])
+    if role == Role.HANDLER:
+        if row["unit_id"] is not None and row["unit_id"] == principal.unit_id:
+            return
+        if await service.is_supporting(conn, row["id"], principal.unit_id):
+            if action == "note":
+                return
+            raise ApiError(403, "协办单位只能添加过程记录，其他操作由主办单位办理",
+                           [{"field": "unit", "message": "当前单位为该工单的协办单位"}])
+    raise not_found(row["id"])
+
+
+def transition(status: Status | str, action: str, role: Role) -> Status:
+    """routing.workflow.apply, answered as 409 (state) or 403 (role) for the client."""
+    try:
+        return apply(status, action, role)
+    except TransitionError as exc:
+        label = ACTIONS[action].label if action in ACTIONS else action
+        if exc.reason == "role":
+            raise ApiError(403, f"当前角色（{role.label}）不能执行「{label}」",
+                           [{"field": "role", "message": f"「{label}」不对该角色开放"}]) from None
+        raise conflict(f"工单当前状态为「{Status(status).label}」，不能执行「{label}」", status, role,
+                       f"「{label}」仅适用于：{'、'.join(Status(s).label for s in ACTIONS[action].sources)}"
+                       if action in ACTIONS else "") from None
+
+
+async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str,
+                now: datetime) -> Step:
+    """Lock the ticket (SELECT ... FOR UPDATE), check scope, then the state machine."""
+    row = await service.lock_ticket(conn, ticket_id)
+    if row is None:
+        raise not_found(ticket_id)
+    await check_scope(conn, principal, row, action)
+    target = transition(row["status"], action, role_of(principal))
+    return Step(row, principal, action, now, target)
+
+
+async def finish(conn: asyncpg.Connection, step: Step, *, reason: str = "", data: dict | None = None,
+                 fields: dict | None = None, notify: bool = False) -> Done:
+    """Write the new status and columns and the event row (same transaction as begin)."""
+    changes = {**(fields or {}), "updated_at": step.now}
+    if step.target != step.status:
+        changes["status"] = step.target.value
+    await service.update_ticket(conn, step.ticket_id, changes)
+    data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in (data or {}).items()}
+    await add_event(conn, step.ticket_id, step.principal, step.action, from_status=step.status.value,
+                    to_status=step.target.value, reason=reason, data=data)
+    return Done(step.ticket_id, step.action, step.status, step.target, data, notify)
+
+
+def recompute(row: asyncpg.Record, *, pauses=None, extension_days: int | None = None) -> clock.Clock | None:
+    """The unit's clock with new pauses or extension days; None when the ticket has no clock."""
+    if row["dispatched_at"] is None or row["tier"] is None:
+        return None
+    return clock.compute(row["dispatched_at"], row["urgency"], row["category_class"], row["tier"],
+                         pauses=clock.parse_pauses(row["pauses"] if pauses is None else pauses),
+                         extension_days=row["extension_days"] if extension_days is None else extension_days,
+                         steps_taken=row["escalation_steps"])
+
+
+def clock_fields(c: clock.Clock | None) -> dict:
+    """Columns a recomputed clock moves (reply_by and next_escalation_at are NULL while paused)."""
+    if c is None or c.error:  # no clock, or a date beyond the calendar: keep what is stored
+        return {}
+    return {"reply_by": c.reply_by, "next_escalation_at": c.next_escalation_at}
