@@ -54,3 +54,8 @@ class Settings(BaseSettings):
     # Load shedding and per-token rate limit (requests per minute; 0 turns it off).
     max_inflight: int = 256
     rate_limit_per_minute: int = 1200
+    # Callbacks (回访) and rates.
+    callback_max_attempts: int = Field(3, ge=1, le=20)   # unreachable attempts before the round closes
+    callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
+    rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
+    rollup_interval_seconds: float = 60.0

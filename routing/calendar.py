@@ -18,6 +18,8 @@ Rules (see docs/deadlines.md):
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,7 +79,13 @@ def end_of_day(day: date) -> datetime:
 
 def is_working_day(d: date | datetime) -> bool:
     """True on a working day (incl. 调休 make-up days), False on weekends and holidays."""
-    return bool(chinese_calendar.is_workday(_day(d)))
+    return _is_workday(_day(d))
+
+
+@lru_cache(maxsize=8192)
+def _is_workday(day: date) -> bool:
+    # chinese_calendar scans its holiday table on every call; the sweep asks about the same days a lot.
+    return bool(chinese_calendar.is_workday(day))
 
 
 def holiday_name(d: date | datetime) -> str | None:

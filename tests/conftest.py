@@ -91,7 +91,8 @@ async def database_url(servers) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url, servers, tmp_path_factory) -> Settings:
     return Settings(database_url=database_url, redis_url=servers.redis_url,
-                    state_dir=tmp_path_factory.mktemp("app-state"), pool_min=1, pool_max=10)
+                    state_dir=tmp_path_factory.mktemp("app-state"), pool_min=1, pool_max=10,
+                    scheduler_enabled=False)
 
 
 @pytest.fixture(scope="session")

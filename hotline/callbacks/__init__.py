@@ -1,1 +1,1 @@
-"""Callback surveys."""
+"""See views.py."""

@@ -1,1 +1,1 @@
-"""Deadlines and escalation."""
+"""See views.py."""

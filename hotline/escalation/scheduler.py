@@ -1,6 +1,118 @@
-"""APScheduler inside the service (in progress)."""
+"""APScheduler inside the service: the escalation sweep, every sweep_interval_seconds.
+
+Each run takes the Valkey lease (hotline.escalation.lease); a process that does not
+get it skips the run. If Valkey is unreachable the run goes ahead (setting
+`sweep_when_valkey_down`, default on): PostgreSQL alone keeps every step exactly
+once, the lease only saves duplicate work. max_instances=1 and coalesce=True keep a
+slow sweep from piling up runs in one process.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from hotline import keys
+
+from hotline.escalation.lease import Lease, LeaseState
+from hotline.escalation.sweep import SweepResult, sweep
+from hotline.reports.rollup import fold_job
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "escalation-sweep"
+STOP_GRACE_SECONDS = 10.0
 
 
-async def scheduler_ctx(app):
-    """Start the scheduler with the app and stop it on cleanup."""
-    yield
+def app_now(app: web.Application) -> datetime:
+    """The app's clock: keys.CLOCK when injected (tests), else the real time."""
+    clock = app.get(keys.CLOCK)
+    return clock() if callable(clock) else datetime.now(timezone.utc)
+
+
+class SweepRunner:
+    """One sweep at a time under the lease; stops between batches on shutdown or lease loss."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.stopping = asyncio.Event()
+        self.current: asyncio.Task | None = None
+        self.last: SweepResult | None = None
+        self.runs = 0
+
+    async def run_once(self) -> SweepResult | None:
+        """Sweep now if the lease allows; None when another process holds it."""
+        settings = self.app[keys.SETTINGS]
+        lease = Lease(self.app[keys.REDIS], ttl=settings.sweep_lease_ttl_seconds)
+        state = await lease.acquire()
+        if state is LeaseState.BUSY:
+            log.debug("escalation sweep skipped: lease held by %s", await lease.holder())
+            return None
+        if state is LeaseState.UNAVAILABLE and not settings.sweep_when_valkey_down:
+            log.warning("escalation sweep skipped: valkey unavailable and sweep_when_valkey_down is off")
+            return None
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(self._mirror(stop))
+        self.current = asyncio.current_task()
+        try:
+            kwargs = dict(batch=settings.sweep_batch, notifier=self.app.get(keys.NOTIFIER), stop=stop,
+                          keep_records=False)
+            if state is LeaseState.HELD:
+                async with lease.keep_alive(on_lost=stop.set):
+                    result = await sweep(self.app[keys.POOL], app_now(self.app), **kwargs)
+            else:
+                result = await sweep(self.app[keys.POOL], app_now(self.app), **kwargs)
+        finally:
+            watcher.cancel()
+            self.current = None
+        self.last, self.runs = result, self.runs + 1
+        return result
+
+    async def _mirror(self, stop: asyncio.Event) -> None:
+        await self.stopping.wait()
+        stop.set()
+
+    async def job(self) -> None:
+        """The scheduled job: never raises into APScheduler (errors are logged)."""
+        try:
+            await self.run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("escalation sweep failed; the next run retries (nothing partial was committed)")
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let a running sweep finish its batch, then cancel it (the batch rolls back)."""
+        self.stopping.set()
+        task = self.current
+        if task is not None and not task.done():
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if not done:
+                task.cancel()
+                await asyncio.wait({task}, timeout=grace)
+
+
+async def scheduler_ctx(app: web.Application):
+    """Start the scheduler with the app and stop it on cleanup (disabled by scheduler_enabled=False)."""
+    settings = app[keys.SETTINGS]
+    if not settings.scheduler_enabled:
+        yield
+        return
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    runner = SweepRunner(app)
+    scheduler = AsyncIOScheduler(timezone="Asia/Shanghai")
+    scheduler.add_job(runner.job, "interval", seconds=settings.sweep_interval_seconds, id=JOB_ID,
+                      max_instances=1, coalesce=True, misfire_grace_time=max(int(settings.sweep_interval_seconds), 1))
+    scheduler.add_job(fold_job, "interval", args=[app[keys.POOL]], seconds=settings.rollup_interval_seconds,
+                      id="rollup-fold", max_instances=1, coalesce=True)
+    scheduler.start()
+    log.info("escalation sweep scheduled every %ss", settings.sweep_interval_seconds)
+    try:
+        yield
+    finally:
+        await runner.stop()
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn

@@ -1,2 +1,107 @@
-"""Escalation reports (in progress)."""
-ROUTES: list = []
+"""HTTP handlers: the escalation report and its live feed (server-sent events)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from hotline import keys
+from hotline.auth import Principal
+from hotline.endpoints import Endpoint, parse_query
+from hotline.errors import json_response
+from hotline.escalation.report import ReportOut, ReportQuery, escalation_report
+from hotline.escalation.scheduler import app_now
+from hotline.escalation.sweep import ESCALATION_STREAM
+from models.enums import Role
+
+log = logging.getLogger(__name__)
+
+REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.AGENT, Role.ADMIN})
+BLOCK_MS = 500          # one XREAD wait; below the client's 1 s socket timeout
+READ_COUNT = 100
+AREA_FIELDS = ("province_code", "city_code", "county_code", "area_code")
+
+
+async def report(request: web.Request) -> web.Response:
+    q = parse_query(request, ReportQuery)
+    body = await escalation_report(request.app[keys.POOL], request[keys.PRINCIPAL], q, app_now(request.app))
+    return json_response(body)
+
+
+def visible(principal: Principal, fields: dict) -> bool:
+    """Agents and admins see every escalation; a supervisor those in its area subtree."""
+    if principal.role != Role.SUPERVISOR:
+        return True
+    return principal.area_code in {fields.get(f) for f in AREA_FIELDS}
+
+
+def _closing(request: web.Request) -> bool:
+    """The client went away, or the server is shutting down (aiohttp marks the connection closing)."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return True
+    return bool(getattr(request.protocol, "_close", False))
+
+
+async def _start_id(redis, requested: str | None) -> str:
+    """Resume after Last-Event-ID, else start after the newest entry ("$" resolved once)."""
+    if requested:
+        return requested
+    try:
+        last = await redis.xrevrange(ESCALATION_STREAM, count=1)
+    except (RedisError, OSError):
+        return "$"
+    return last[0][0] if last else "0-0"
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events of new escalations, filtered to the caller's scope, with heartbeats."""
+    principal = request[keys.PRINCIPAL]
+    redis = request.app[keys.REDIS]
+    heartbeat = request.app[keys.SETTINGS].sse_heartbeat_seconds
+    last_id = await _start_id(redis, request.headers.get("Last-Event-ID") or request.query.get("last_id"))
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                       "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await resp.prepare(request)
+    await resp.write(b"retry: 3000\n: connected\n\n")
+    next_beat = time.monotonic() + heartbeat
+    try:
+        while not _closing(request):
+            try:
+                reply = await redis.xread({ESCALATION_STREAM: last_id}, count=READ_COUNT, block=BLOCK_MS)
+            except (RedisError, OSError) as exc:
+                log.warning("escalation stream: valkey read failed (%s)", type(exc).__name__)
+                await resp.write(b": valkey unavailable, retrying\n\n")
+                await asyncio.sleep(1.0)
+                reply = []
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    if visible(principal, fields):
+                        data = json.dumps(fields, ensure_ascii=False)
+                        await resp.write(f"id: {entry_id}\nevent: escalation\ndata: {data}\n\n".encode())
+            if time.monotonic() >= next_beat:
+                await resp.write(f": heartbeat {app_now(request.app).isoformat()}\n\n".encode())
+                next_beat = time.monotonic() + heartbeat
+    except ConnectionError:
+        log.debug("escalation stream: client went away")
+        return resp
+    try:
+        await resp.write_eof()
+    except ConnectionError:
+        pass
+    return resp
+
+
+ROUTES = [
+    Endpoint("GET", "/api/v1/reports/escalations", report,
+             "督办报表：超期工单（按层级、地区、单位、超期时长）、期间内预警/催办/督办/提级次数、督办最多的单位",
+             roles=REPORT_ROLES, query=ReportQuery, response=ReportOut, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/escalations/stream", stream,
+             "督办实时推送（text/event-stream）：新的预警/催办/督办/提级，按督办人员辖区过滤；心跳注释行",
+             roles=REPORT_ROLES, tag="reports", scope="area"),
+]

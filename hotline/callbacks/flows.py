@@ -1,0 +1,92 @@
+"""Callback outcomes and what they do to the ticket: close (归档) or reopen (重办).
+
+The state change itself goes through hotline.workflow.flows (close / reopen),
+inside the same transaction as the callback rows, so the ticket, its events,
+the callback result and the rate rollup deltas commit together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from hotline.auth import Principal
+from hotline.callbacks import service
+from hotline.callbacks.models import Satisfaction, Solved
+from hotline.errors import ApiError
+from hotline.tickets.service import add_event
+from hotline.workflow import flows as workflow
+from models.enums import Status
+
+
+@dataclass
+class Outcome:
+    ticket_id: int
+    round: int
+    outcome: str            # pending | reached | unreachable
+    attempts: int
+    decision: str | None    # close | reopen | None while pending
+    notify: bool = False
+
+
+def not_awaiting(row: asyncpg.Record) -> ApiError:
+    status = Status(row["status"])
+    return ApiError(409, f"工单当前状态为「{status.label}」，不在待回访状态", [
+        {"field": "status", "message": "仅「已办结」（待回访）的工单可以回访"}],
+        extra={"current_status": status.value, "current_status_label": status.label})
+
+
+def decide(satisfaction: Satisfaction, solved: Solved) -> str:
+    """Unsatisfied or unsolved goes back to the unit (重办); otherwise the ticket is archived."""
+    if satisfaction == Satisfaction.UNSATISFIED or solved == Solved.UNSOLVED:
+        return "reopen"
+    return "close"
+
+
+async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, *, via: str,
+                 reached: bool, satisfaction: Satisfaction | None, solved: Solved | None, comment: str,
+                 max_attempts: int, now: datetime) -> Outcome:
+    """One callback attempt; the round's outcome once reached or after max_attempts unreachable tries.
+
+    Runs in its own transaction (a savepoint inside the caller's)."""
+    async with conn.transaction():
+        row = await service.lock_ticket(conn, ticket_id)
+        if row is None:
+            raise ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
+        if row["status"] != Status.REPLIED.value:
+            raise not_awaiting(row)
+        round_ = row["reopen_count"]
+        actor = principal.token_id if principal else None
+        unreached = await service.add_attempt(
+            conn, ticket_id, round_, via, reached, satisfaction.value if satisfaction else None,
+            None if solved is None else solved == Solved.SOLVED, comment, actor, now)
+        attempts = await conn.fetchval(
+            "SELECT count(*) FROM callback_attempts WHERE ticket_id = $1 AND round = $2", ticket_id, round_)
+        if not reached and unreached < max_attempts:
+            await add_event(conn, ticket_id, principal, "callback_attempt", reason="回访未联系上",
+                            data={"round": round_, "via": via, "unreached": unreached, "max_attempts": max_attempts})
+            return Outcome(ticket_id, round_, "pending", attempts, None)
+
+        if reached:
+            decision = decide(satisfaction, solved)
+            outcome = "reached"
+            reason = f"回访：{satisfaction.label}，{solved.label}" + (f"。{comment}" if comment else "")
+        else:
+            decision, outcome = "close", "unreachable"
+            reason = f"回访 {unreached} 次均未联系上，按无法联系归档"
+        rid = await service.add_result(
+            conn, row, outcome=outcome, via=via, satisfaction=satisfaction.value if satisfaction else None,
+            solved=None if solved is None else solved == Solved.SOLVED, comment=comment, attempts=attempts,
+            decision=decision, actor_id=actor, at=now)
+        if rid is None:
+            raise ApiError(409, "本轮回访结果已记录", [{"field": "round", "message": str(round_)}])
+        await add_event(conn, ticket_id, principal, "callback", reason=reason, data={
+            "round": round_, "via": via, "outcome": outcome, "attempts": attempts,
+            "satisfaction": satisfaction.value if satisfaction else None,
+            "solved": solved.value if solved else None, "decision": decision})
+        if decision == "reopen":
+            done = await workflow.reopen(conn, ticket_id, principal, reason, now)
+        else:
+            done = await workflow.close(conn, ticket_id, principal, reason, now)
+        return Outcome(ticket_id, round_, outcome, attempts, decision, notify=done.notify)

@@ -1,0 +1,162 @@
+"""The rates, computed in SQL over the rate rollup (definitions: docs/metrics.md)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hotline.reports.rollup import COUNTERS, COUNTER_LABELS
+from models.enums import Channel, RequesterType
+
+# name -> (numerator, denominator over the summed counters, Chinese label)
+RATES: dict[str, tuple[str, str, str]] = {
+    "response_rate": ("signed_on_time", "dispatched", "响应率"),
+    "ontime_rate": ("replied_on_time", "replied", "按时办结率"),
+    "claimed_resolution_rate": ("claimed_solved", "replied", "单位自报解决率"),
+    "real_resolution_rate": ("cb_solved", "cb_reached", "实际解决率"),
+    "satisfaction_rate": ("cb_satisfied + cb_basic", "cb_reached", "满意率"),
+    "return_rate": ("returned", "dispatched", "退单率"),
+    "reopen_rate": ("reopened", "replied", "重办率"),
+    "overdue_rate": ("overdue", "dispatched", "超时率"),
+    "unreachable_rate": ("cb_unreachable", "cb_reached + cb_unreachable", "回访失联率"),
+}
+
+
+def rate_sql(num: str, den: str) -> str:
+    """The SQL function rate(num, den) of repeatable.sql, written out so the planner need not call it per row."""
+    return f"CASE WHEN ({den}) > 0 THEN round(({num})::numeric / ({den}), 4)::float8 END"
+
+
+DERIVED_LABELS = {"resolution_gap": "自报与实际解决率差", "composite": "三率综合"}
+COLUMN_LABELS = {"period": "期间", "key": "编码", "label": "名称", **COUNTER_LABELS,
+                 **{k: v[2] for k, v in RATES.items()}, **DERIVED_LABELS}
+
+GroupBy = Literal["unit", "area", "category", "channel", "requester_type", "total"]
+Period = Literal["day", "week", "month", "all"]
+
+PERIOD_SQL = {
+    "day": "r.day",
+    "week": "date_trunc('week', r.day)::date",
+    "month": "date_trunc('month', r.day)::date",
+    "all": "NULL::date",
+}
+KEY_SQL = {   # grouped on the native type, turned into text once per output row
+    "unit": "r.unit_id",
+    "area": "g.code",
+    "category": "r.category_code",
+    "channel": "r.channel",
+    "requester_type": "r.requester_type",
+    "total": "'all'::text",
+}
+MAX_DAYS = 366 * 3
+
+
+class RatesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    group_by: GroupBy = Field("unit", description="分组：unit 单位 / area 地区（逐级汇总） / category 类别 / "
+                                                  "channel 渠道 / requester_type 诉求人类型 / total 合计")
+    period: Period = Field("all", description="时间粒度：day / week / month / all（整个区间一行）")
+    from_: date | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
+    to: date | None = Field(None, description="截止日期（含），默认今天")
+    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）；按地区分组时列出其下一级")
+    unit: str | None = Field(None, max_length=64, description="承办单位（编码或编号）")
+    category: str | None = Field(None, max_length=64, description="诉求类别编码")
+    channel: Channel | None = None
+    requester_type: RequesterType | None = None
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.from_ and self.to and self.from_ > self.to:
+            raise ValueError("from 不能晚于 to")
+        if self.from_ and self.to and (self.to - self.from_).days > MAX_DAYS:
+            raise ValueError(f"统计区间不能超过 {MAX_DAYS} 天")
+        return self
+
+
+def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:
+    """The report's SQL and its parameters (values only ever travel as parameters)."""
+    args: list = [filters["from"], filters["to"], filters["weights"][0], filters["weights"][1],
+                  filters["weights"][2]]
+    where = ["r.day BETWEEN $1 AND $2"]
+    join = ""
+
+    def arg(value) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if group_by == "area":
+        root = arg(filters["area"])
+        join = (f"JOIN area_ancestors aa ON aa.code = r.area_code "
+                f"JOIN areas g ON g.code = aa.ancestor AND (g.parent_code = {root} OR (aa.depth = 0 AND g.code = {root}))")
+    elif filters.get("area"):
+        where.append(f"r.area_code IN (SELECT code FROM area_ancestors WHERE ancestor = {arg(filters['area'])})")
+    if filters.get("unit_id") is not None:
+        where.append(f"r.unit_id = {arg(filters['unit_id'])}")
+    if filters.get("category"):
+        where.append(f"r.category_code = {arg(filters['category'])}")
+    if filters.get("channel"):
+        where.append(f"r.channel = {arg(filters['channel'])}::channel")
+    if filters.get("requester_type"):
+        where.append(f"r.requester_type = {arg(filters['requester_type'])}::requester_type")
+
+    sums = ",\n       ".join(f"sum(r.{c})::bigint AS {c}" for c in COUNTERS)
+    rates = ",\n       ".join(f"{rate_sql(num, den)} AS {name}" for name, (num, den, _) in RATES.items())
+    sql = f"""
+WITH s AS (
+    SELECT {PERIOD_SQL[period]} AS period, {KEY_SQL[group_by]} AS key,
+       {sums}
+    FROM rate_rollup r {join}
+    WHERE {' AND '.join(where)}
+    GROUP BY 1, 2
+), x AS (
+    SELECT s.*, {rates} FROM s
+)
+SELECT x.period, x.key::text AS key, {', '.join('x.' + c for c in COUNTERS)}, {', '.join('x.' + n for n in RATES)},
+       round((claimed_resolution_rate - real_resolution_rate)::numeric, 4)::float8 AS resolution_gap,
+       round(($3::float8 * response_rate + $4::float8 * real_resolution_rate
+             + $5::float8 * satisfaction_rate)::numeric, 4)::float8 AS composite
+FROM x
+ORDER BY x.period NULLS FIRST, x.key
+"""
+    return sql, args
+
+
+async def labels(pool: asyncpg.Pool | asyncpg.Connection, group_by: str, keys: list[str], root: str | None) -> dict:
+    """Display names of the group keys."""
+    if group_by == "unit":
+        ids = [int(k) for k in keys if k and k != "0"]
+        rows = await pool.fetch("SELECT id::text AS k, name FROM units WHERE id = ANY($1::int[])", ids)
+        out = {r["k"]: r["name"] for r in rows}
+        out["0"] = "（未派单）"
+        return out
+    if group_by == "area":
+        rows = await pool.fetch("SELECT code AS k, name FROM areas WHERE code = ANY($1::text[])", keys)
+        out = {r["k"]: r["name"] for r in rows}
+        if root in out:
+            out[root] = out[root] + "（本级）"
+        return out
+    if group_by == "category":
+        rows = await pool.fetch("SELECT code AS k, name FROM categories WHERE code = ANY($1::text[])", keys)
+        return {**{r["k"]: r["name"] for r in rows}, "": "（未分类）"}
+    if group_by == "channel":
+        return {c.value: c.label for c in Channel}
+    if group_by == "requester_type":
+        return {c.value: c.label for c in RequesterType}
+    return {"all": "合计"}
+
+
+async def run(pool: asyncpg.Pool | asyncpg.Connection, group_by: str, period: str, filters: dict) -> list[dict]:
+    """Rows of the report: period, key, label, the counters and the rates."""
+    sql, args = build_sql(group_by, period, area_root=group_by == "area", filters=filters)
+    rows = await pool.fetch(sql, *args)
+    names = await labels(pool, group_by, [r["key"] for r in rows], filters.get("area"))
+    out = []
+    for r in rows:
+        d = {"period": r["period"].isoformat() if r["period"] else None, "key": r["key"],
+             "label": names.get(r["key"], r["key"]), **dict(r)}
+        d["period"] = r["period"].isoformat() if r["period"] else None
+        out.append(d)
+    return out

@@ -1,0 +1,380 @@
+// 12345 督办工作台: plain JS, no build step, no third-party code.
+// Every value from the server is written with textContent or SVG attributes, never as HTML.
+"use strict";
+
+const KEY = "hotline.token";
+const COLORS = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd"];
+const params = new URLSearchParams(location.search);
+const POLL_MS = Math.max(1, Number(params.get("poll")) || 5) * 1000;   // fallback polling
+const LIVE_POLL_MS = 30000;                                              // while the SSE feed is up
+const $ = (sel) => document.querySelector(sel);
+
+const state = { token: sessionStorage.getItem(KEY) || "", timer: null, sse: null, live: false, units: new Map(),
+                escAvailable: true, loading: false };
+
+// ---------- helpers ----------
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+function svg(tag, attrs, text) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
+function fmtTime(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, month: "2-digit", day: "2-digit",
+                                     hour: "2-digit", minute: "2-digit" });
+}
+function showMessage(text) {
+  const m = $("#message");
+  m.textContent = text || "";
+  m.hidden = !text;
+}
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+class HttpError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path, query) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) if (v !== "" && v !== null && v !== undefined) url.searchParams.set(k, v);
+  const resp = await fetch(url, { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
+  if (!resp.ok) {
+    let msg = resp.status + "";
+    try { msg = (await resp.json()).message || msg; } catch (e) { /* not JSON */ }
+    throw new HttpError(resp.status, msg);
+  }
+  return resp;
+}
+async function apiJson(path, query) { return (await api(path, query)).json(); }
+
+function rangeQuery() {
+  const days = Number($("#range").value);
+  const to = new Date(Date.now() + 8 * 3600 * 1000);               // Beijing date
+  const from = new Date(to.getTime() - (days - 1) * 86400 * 1000);
+  const d = (x) => x.toISOString().slice(0, 10);
+  return { from: d(from), to: d(to) };
+}
+function unitFilter() { return $("#unit-filter").value; }
+
+// ---------- tables ----------
+function fillTable(table, rows, cells, hot) {
+  const body = table.querySelector("tbody");
+  clear(body);
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    if (hot && hot(r)) tr.className = "hot";
+    for (const c of cells) {
+      const td = document.createElement("td");
+      const v = c(r);
+      if (v instanceof Node) td.appendChild(v); else td.textContent = v === null || v === undefined ? "—" : String(v);
+      if (c.cls) td.className = c.cls;
+      tr.appendChild(td);
+    }
+    tr.dataset.id = r.id !== undefined ? String(r.id) : "";
+    body.appendChild(tr);
+  }
+  const empty = table.parentElement.querySelector(".empty");
+  if (empty) empty.hidden = rows.length > 0;
+}
+function col(fn, cls) { fn.cls = cls; return fn; }
+function tag(text, cls) { return text ? el("span", text, "tag " + (cls || "")) : "—"; }
+
+function rememberUnit(id, name) {
+  if (id === null || id === undefined || id === "" || id === "0" || !name) return;
+  state.units.set(String(id), name);
+}
+function renderUnitOptions() {
+  const sel = $("#unit-filter");
+  const current = sel.value;
+  const known = new Set([...sel.options].map((o) => o.value));
+  const sorted = [...state.units.entries()].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"));
+  for (const [id, name] of sorted) {
+    if (known.has(id)) continue;
+    const o = el("option", name);
+    o.value = id;
+    sel.appendChild(o);
+  }
+  sel.value = current;
+}
+
+// ---------- charts (inline SVG) ----------
+function lineChart(node, labels, series) {
+  clear(node);
+  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
+  const W = 760, H = 220, L = 40, R = 10, T = 10, B = 30;
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": "三率走势" });
+  const x = (i) => L + (labels.length === 1 ? (W - L - R) / 2 : i * (W - L - R) / (labels.length - 1));
+  const y = (v) => T + (1 - v) * (H - T - B);
+  for (const g of [0, 0.25, 0.5, 0.75, 1]) {
+    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y(g), y2: y(g), stroke: "#e3e8ee" }));
+    s.appendChild(svg("text", { x: 2, y: y(g) + 4 }, (g * 100) + "%"));
+  }
+  const step = Math.ceil(labels.length / 10);
+  labels.forEach((lab, i) => { if (i % step === 0) s.appendChild(svg("text", { x: x(i) - 14, y: H - 10 }, lab.slice(5))); });
+  series.forEach((ser, k) => {
+    let d = "";
+    ser.values.forEach((v, i) => { if (v !== null && v !== undefined) d += (d ? " L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1); });
+    if (d) s.appendChild(svg("path", { d, fill: "none", stroke: COLORS[k], "stroke-width": 2 }));
+    ser.values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      const c = svg("circle", { cx: x(i), cy: y(v), r: 3, fill: COLORS[k] });
+      c.appendChild(svg("title", {}, `${labels[i]} ${ser.name} ${pct(v)}`));
+      s.appendChild(c);
+    });
+  });
+  node.appendChild(legend(series.map((x) => x.name)));
+  node.appendChild(s);
+}
+function legend(names) {
+  const box = el("div", null, "legend");
+  names.forEach((n, k) => { const item = el("span"); item.appendChild(el("span", "", "swatch c" + k)); item.appendChild(document.createTextNode(n)); box.appendChild(item); });
+  return box;
+}
+function groupedBars(node, labels, series, { percent = true } = {}) {
+  clear(node);
+  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
+  const rowH = 14 * series.length + 10, L = 190, W = 760, R = 60;
+  const H = labels.length * rowH + 10;
+  const max = percent ? 1 : Math.max(1, ...series.flatMap((s) => s.values.map((v) => v || 0)));
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
+  labels.forEach((lab, i) => {
+    const top = 5 + i * rowH;
+    s.appendChild(svg("text", { x: 4, y: top + rowH / 2 + 2 }, lab.length > 14 ? lab.slice(0, 14) + "…" : lab));
+    series.forEach((ser, k) => {
+      const v = ser.values[i];
+      const w = v ? (W - L - R) * v / max : 0;
+      const r = svg("rect", { x: L, y: top + k * 14, width: Math.max(w, 0.5), height: 12, fill: COLORS[k] });
+      r.appendChild(svg("title", {}, `${lab} ${ser.name} ${percent ? pct(v) : v}`));
+      s.appendChild(r);
+      s.appendChild(svg("text", { x: L + w + 4, y: top + k * 14 + 10 }, percent ? pct(v) : String(v ?? 0)));
+    });
+  });
+  if (series.length > 1) node.appendChild(legend(series.map((x) => x.name)));
+  node.appendChild(s);
+}
+
+// ---------- panels ----------
+async function loadAttention() {
+  const data = await apiJson("/api/v1/reports/overdue", { unit: unitFilter(), limit: 100 });
+  data.items.forEach((r) => rememberUnit(String(r.unit_id ?? ""), r.unit_name));
+  $("#attention-count").textContent = data.items.length ? String(data.items.length) : "";
+  fillTable($("#attention"), data.items, [
+    (r) => r.ticket_no, col((r) => r.title, "title"), (r) => r.unit_name, (r) => r.area_name, (r) => r.status_label,
+    (r) => tag(r.overdue_label, "red"), (r) => tag(r.last_step_label ? `${r.last_step_label}（${fmtTime(r.last_step_at)}）` : "", "amber"),
+    (r) => fmtTime(r.reply_by),
+  ], (r) => !!r.overdue);
+}
+
+async function loadTickets() {
+  const data = await apiJson("/api/v1/tickets", { unit: unitFilter(), limit: 20 });
+  data.items.forEach((t) => t.unit && rememberUnit(String(t.unit.id), t.unit.name));
+  fillTable($("#tickets"), data.items, [
+    (t) => t.ticket_no, col((t) => t.title, "title"), (t) => t.category, (t) => t.unit ? t.unit.name : "未派单",
+    (t) => t.status_label, (t) => fmtTime(t.created_at),
+  ]);
+}
+
+async function loadEscalations() {
+  if (!state.escAvailable) return;
+  const panel = $("#esc-panel");
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/escalations", {});
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) state.escAvailable = false;   // not deployed: hide the panel
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const box = $("#esc-summary");
+  clear(box);
+  box.appendChild(el("span", `超期工单：${data.overdue ? data.overdue.total : 0}`));
+  for (const s of (data.steps && data.steps.by_step) || []) box.appendChild(el("span", `${s.label}：${s.count}`));
+  const units = (data.overdue && data.overdue.by_unit) || [];
+  fillTable($("#esc-units"), units.slice(0, 10), [(u) => u.unit_name || u.name || u.unit_code || "—", (u) => u.count]);
+}
+
+function rateQuery(extra) {
+  return { ...rangeQuery(), unit: unitFilter(), ...extra };
+}
+
+async function loadRates() {
+  const [trend, units, areas, cats] = await Promise.all([
+    apiJson("/api/v1/reports/rates", rateQuery({ group_by: "total", period: $("#period").value })),
+    apiJson("/api/v1/reports/rates", rateQuery({ group_by: "unit" })),
+    apiJson("/api/v1/reports/rates", rateQuery({ group_by: "area" })),
+    apiJson("/api/v1/reports/rates", rateQuery({ group_by: "category" })),
+  ]);
+  renderKpis(trend.total);
+  lineChart($("#trend-chart"), trend.rows.map((r) => r.period), [
+    { name: "响应率", values: trend.rows.map((r) => r.response_rate) },
+    { name: "实际解决率", values: trend.rows.map((r) => r.real_resolution_rate) },
+    { name: "满意率", values: trend.rows.map((r) => r.satisfaction_rate) },
+  ]);
+  const urows = units.rows.filter((r) => r.key !== "0");
+  urows.forEach((r) => rememberUnit(r.key, r.label));
+  const top = [...urows].sort((a, b) => (b.replied - a.replied) || (b.dispatched - a.dispatched)).slice(0, 12);
+  groupedBars($("#unit-chart"), top.map((r) => r.label), [
+    { name: "单位自报解决率", values: top.map((r) => r.claimed_resolution_rate) },
+    { name: "回访实际解决率", values: top.map((r) => r.real_resolution_rate) },
+  ]);
+  fillTable($("#unit-table"), urows, [
+    (r) => r.label, (r) => r.dispatched, (r) => pct(r.response_rate), (r) => pct(r.ontime_rate),
+    (r) => pct(r.claimed_resolution_rate), (r) => pct(r.real_resolution_rate),
+    (r) => r.resolution_gap === null ? "—" : (r.resolution_gap * 100).toFixed(1) + " 个百分点",
+    (r) => pct(r.satisfaction_rate), (r) => pct(r.return_rate), (r) => pct(r.reopen_rate), (r) => r.escalated,
+    (r) => pct(r.composite),
+  ], (r) => r.resolution_gap !== null && r.resolution_gap >= 0.2);
+  const hot = (rows) => rows.filter((r) => r.received > 0).sort((a, b) => b.received - a.received).slice(0, 10);
+  const ha = hot(areas.rows), hc = hot(cats.rows);
+  groupedBars($("#area-chart"), ha.map((r) => r.label), [{ name: "受理量", values: ha.map((r) => r.received) }], { percent: false });
+  groupedBars($("#category-chart"), hc.map((r) => r.label), [{ name: "受理量", values: hc.map((r) => r.received) }], { percent: false });
+  renderUnitOptions();
+}
+
+function renderKpis(t) {
+  const box = $("#kpis");
+  clear(box);
+  const items = [
+    ["响应率", t && t.response_rate, t ? `${t.signed_on_time}/${t.dispatched} 按时签收` : ""],
+    ["按时办结率", t && t.ontime_rate, t ? `${t.replied_on_time}/${t.replied}` : ""],
+    ["单位自报解决率", t && t.claimed_resolution_rate, t ? `${t.claimed_solved}/${t.replied}` : ""],
+    ["实际解决率", t && t.real_resolution_rate, t ? `${t.cb_solved}/${t.cb_reached} 回访确认` : ""],
+    ["满意率", t && t.satisfaction_rate, t ? `${t.cb_satisfied + t.cb_basic}/${t.cb_reached}` : ""],
+    ["三率综合", t && t.composite, ""],
+    ["退单率", t && t.return_rate, t ? `${t.returned} 件` : ""],
+    ["提级", null, t ? `${t.escalated} 次` : "0 次"],
+  ];
+  for (const [name, v, sub] of items) {
+    const k = el("div", null, "kpi");
+    k.appendChild(el("div", name, "name"));
+    k.appendChild(el("div", name === "提级" ? (t ? t.escalated : 0) : pct(v), "value"));
+    k.appendChild(el("div", sub, "sub"));
+    box.appendChild(k);
+  }
+}
+
+async function downloadCsv(group) {
+  const q = group === "total" ? rateQuery({ group_by: "total", period: $("#period").value }) : rateQuery({ group_by: group });
+  try {
+    const resp = await api("/api/v1/reports/rates.csv", q);
+    const blob = await resp.blob();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `三率_${group}_${q.from}_${q.to}.csv`;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  } catch (e) { showMessage("导出失败：" + e.message); }
+}
+
+// ---------- refresh, polling and the live feed ----------
+async function refresh() {
+  if (!state.token || state.loading) return;
+  state.loading = true;
+  try {
+    await Promise.all([loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
+    showMessage("");
+    $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    document.body.dataset.loaded = String(Date.now());
+  } catch (e) {
+    if (e.status === 401) { logout(); showMessage("令牌无效或已吊销，请重新输入"); }
+    else if (e.status === 403) showMessage("当前令牌无权查看督办工作台：" + e.message);
+    else showMessage("加载失败：" + e.message);
+  } finally {
+    state.loading = false;
+  }
+}
+
+function schedule() {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(async () => { await refresh(); schedule(); }, state.live ? LIVE_POLL_MS : POLL_MS);
+}
+
+function setLive(on, text) {
+  state.live = on;
+  $("#live").textContent = text;
+  schedule();
+}
+
+// Server-sent events read through fetch, so the token travels in the Authorization header, not the URL.
+async function connectLive() {
+  if (!window.ReadableStream || !window.TextDecoder) { setLive(false, `轮询（每 ${POLL_MS / 1000} 秒）`); return; }
+  const ctrl = new AbortController();
+  state.sse = ctrl;
+  try {
+    const resp = await fetch("/api/v1/reports/escalations/stream", {
+      headers: { Authorization: "Bearer " + state.token, Accept: "text/event-stream" }, signal: ctrl.signal, cache: "no-store" });
+    if (!resp.ok || !resp.body || !(resp.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+      throw new HttpError(resp.status, "no stream");
+    }
+    setLive(true, "实时推送已连接");
+    const reader = resp.body.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        if (block.split("\n").some((line) => line.startsWith("data:"))) refresh();
+      }
+    }
+    throw new HttpError(0, "stream closed");
+  } catch (e) {
+    if (ctrl.signal.aborted) return;
+    setLive(false, `轮询（每 ${POLL_MS / 1000} 秒）`);
+    if (e.status === 404 || e.status === 405) return;        // no live feed on this server: keep polling
+    setTimeout(() => { if (state.sse === ctrl && state.token) connectLive(); }, 10000);
+  }
+}
+
+function start() {
+  $("#main").hidden = false;
+  $("#logout").hidden = false;
+  $("#token").value = "";
+  $("#token").placeholder = "已登录（令牌保存在本标签页）";
+  setLive(false, `轮询（每 ${POLL_MS / 1000} 秒）`);
+  refresh();
+  connectLive();
+}
+
+function logout() {
+  sessionStorage.removeItem(KEY);
+  state.token = "";
+  if (state.sse) state.sse.abort();
+  state.sse = null;
+  clearTimeout(state.timer);
+  $("#main").hidden = true;
+  $("#logout").hidden = true;
+  $("#token").placeholder = "粘贴督办人员令牌（hl_...）";
+  $("#live").textContent = "未连接";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const t = $("#token").value.trim();
+    if (!t) { showMessage("请粘贴访问令牌"); return; }
+    state.token = t;
+    sessionStorage.setItem(KEY, t);
+    start();
+  });
+  $("#logout").addEventListener("click", () => { logout(); showMessage(""); });
+  for (const id of ["#unit-filter", "#range", "#period"]) $(id).addEventListener("change", refresh);
+  $("#refresh").addEventListener("click", refresh);
+  document.querySelectorAll("button.csv").forEach((b) => b.addEventListener("click", () => downloadCsv(b.dataset.csv)));
+  if (state.token) start();
+});
