@@ -2,6 +2,10 @@
 
 All functions are module-level so that scikit-learn pipelines that use them
 as ``preprocessor``/``tokenizer`` can be pickled and cloned.
+
+Segmentation reproduces ``jieba.lcut(text, HMM=False)`` exactly (same
+dictionary, same DAG scoring, same tie-breaking; see the tests) but about
+three times faster, using a precomputed word -> log-probability table.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ import re
 import tempfile
 import threading
 import unicodedata
-from pathlib import Path
-
 from math import log
+from pathlib import Path
 
 import jieba
 

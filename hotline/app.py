@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service."""
     from hotline import system_views
+    from hotline.admin import views as admin
     from hotline.callbacks import views as callbacks
     from hotline.escalation import views as escalation
     from hotline.linkage import views as linkage
@@ -26,7 +27,7 @@ def all_endpoints() -> list[Endpoint]:
     from hotline.workflow import views as workflow
 
     return [*system_views.ROUTES, *tickets.ROUTES, *workflow.ROUTES, *linkage.ROUTES,
-            *escalation.ROUTES, *callbacks.ROUTES]
+            *escalation.ROUTES, *callbacks.ROUTES, *admin.ROUTES]
 
 
 def open_redis(settings: Settings) -> aioredis.Redis:

@@ -90,7 +90,9 @@ async def database_url(servers) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url, servers, tmp_path_factory) -> Settings:
-    return Settings(database_url=database_url, redis_url=servers.redis_url,
+    """Settings for the shared app. Every new ticket goes to triage (threshold above 1) so workflow tests
+    dispatch explicitly; tests of the classifier on intake build an app with the real threshold."""
+    return Settings(triage_threshold=1.01, database_url=database_url, redis_url=servers.redis_url,
                     state_dir=tmp_path_factory.mktemp("app-state"), pool_min=1, pool_max=10,
                     scheduler_enabled=False)
 

@@ -1,0 +1,281 @@
+"""Low-overhead inference for fitted ``build_pipeline()`` pipelines.
+
+scikit-learn's per-call input validation costs several milliseconds per
+request through FeatureUnion + CalibratedClassifierCV.  ``FastPredictor``
+extracts vocabularies, idf weights, linear coefficients and calibrators once
+and recomputes exactly the same probabilities with a few numpy/scipy calls.
+``compile_pipeline`` verifies the result against the pipeline and returns
+None for structures it does not know, so callers can fall back safely.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, softmax
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+PROBE_TEXTS = ["楼下烧烤摊占道经营到半夜，油烟很大", "包工头拖欠工资三个月，电话13812345678",
+               "小区物业费太贵，飞线充电没人管", "", "ABC 12345"]
+
+
+_WHITESPACE_RUN = re.compile(r"\s\s+")  # sklearn's char analyzer collapses these to " "
+_CP_BITS = 21  # every Unicode code point fits in 21 bits, so 3 chars pack into an int64
+
+
+class _Block:
+    """Generic TF-IDF block: sklearn analyzer + vocabulary dict (any vectorizer options)."""
+
+    def __init__(self, vec: TfidfVectorizer, offset: int):
+        """Extract the fitted state of vec; its columns start at offset."""
+        if vec.norm not in ("l2", None) or not vec.use_idf or vec.binary or vec.input != "content":
+            raise ValueError("unsupported vectorizer options")
+        self.vec = vec
+        self.offset = offset
+        self.size = len(vec.vocabulary_)
+        self.idf = np.asarray(vec.idf_, dtype=np.float64)
+        self.sublinear = vec.sublinear_tf
+        self.l2 = vec.norm == "l2"
+
+    def occurrences(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(doc index, global column) for every in-vocabulary feature occurrence."""
+        analyze, get, off = self.vec.build_analyzer(), self.vec.vocabulary_.get, self.offset
+        rows, cols = [], []
+        for i, doc in enumerate(docs):
+            hits = [j + off for f in analyze(doc) if (j := get(f)) is not None]
+            cols.extend(hits)
+            rows.extend([i] * len(hits))
+        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
+def _lookup(keys: np.ndarray, cols: np.ndarray, query: np.ndarray, valid: np.ndarray):
+    """Columns of query keys found in sorted keys (masked by valid): (hit mask, columns)."""
+    if len(keys) == 0 or len(query) == 0:
+        return np.zeros(len(query), dtype=bool), cols[:0]
+    idx = np.searchsorted(keys, query)
+    idx[idx == len(keys)] = 0
+    hit = valid & (keys[idx] == query)
+    return hit, cols[idx[hit]]
+
+
+def _table(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (key, column) arrays from (key, column) pairs."""
+    if not pairs:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    arr = np.asarray(sorted(pairs), dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+def _ngram_occurrences(ids: np.ndarray, lengths: np.ndarray, tables: dict, base: int):
+    """Vectorised n-gram lookup over concatenated documents (ids < 0 never match)."""
+    doc_of = np.repeat(np.arange(len(lengths)), lengths)
+    end_of = np.repeat(np.cumsum(lengths), lengths)
+    pos = np.arange(len(ids))
+    rows, cols = [], []
+    for n, (keys, tcols) in tables.items():
+        m = len(ids) - n + 1
+        if m <= 0:
+            continue
+        key, ok = ids[:m].copy(), ids[:m] >= 0
+        for s in range(1, n):
+            key = key * base + ids[s:s + m]
+            ok &= ids[s:s + m] >= 0
+        hit, found = _lookup(keys, tcols, key, ok & (pos[:m] + n <= end_of[:m]))
+        rows.append(doc_of[:m][hit])
+        cols.append(found)
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+class _CharBlock(_Block):
+    """Character 1-3-gram block, looked up as packed code points with numpy."""
+
+    def __init__(self, vec: TfidfVectorizer, offset: int):
+        """Pack the vocabulary into sorted int64 keys per n."""
+        super().__init__(vec, offset)
+        lo, hi = vec.ngram_range
+        if vec.analyzer != "char" or hi > 3 or vec.lowercase or vec.preprocessor or vec.strip_accents:
+            raise ValueError("not a plain char n-gram vectorizer")
+        by_n: dict[int, list] = {n: [] for n in range(lo, hi + 1)}
+        for feat, j in vec.vocabulary_.items():
+            key = 0
+            for ch in feat:
+                key = (key << _CP_BITS) | ord(ch)
+            by_n[len(feat)].append((key, j + offset))
+        self.tables = {n: _table(p) for n, p in by_n.items()}
+
+    def occurrences(self, docs: list[str]):
+        """(doc index, column) of every char n-gram occurrence in the vocabulary."""
+        docs = [_WHITESPACE_RUN.sub(" ", d) for d in docs]
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        ids = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        return _ngram_occurrences(ids, lengths, self.tables, 1 << _CP_BITS)
+
+
+class _WordBlock(_Block):
+    """Word n-gram block: Python tokenizer, then vectorised n-gram lookup on token ids."""
+
+    def __init__(self, vec: TfidfVectorizer, offset: int):
+        """Map vocabulary tokens to ids and n-grams to packed id keys."""
+        super().__init__(vec, offset)
+        lo, hi = vec.ngram_range
+        if (vec.analyzer != "word" or vec.tokenizer is None or vec.lowercase or vec.preprocessor
+                or vec.strip_accents or vec.stop_words is not None or hi > 3):
+            raise ValueError("not a plain tokenizer-based word vectorizer")
+        self.tokenizer = vec.tokenizer
+        grams = {feat: feat.split(" ") for feat in vec.vocabulary_}
+        if any(len(toks) not in range(lo, hi + 1) for toks in grams.values()):
+            raise ValueError("ambiguous word n-gram vocabulary")
+        self.token_ids = {t: i for i, t in enumerate(sorted({t for ts in grams.values() for t in ts}))}
+        self.base = max(len(self.token_ids), 1)
+        by_n: dict[int, list] = {n: [] for n in range(lo, hi + 1)}
+        for feat, toks in grams.items():
+            key = 0
+            for t in toks:
+                key = key * self.base + self.token_ids[t]
+            by_n[len(toks)].append((key, vec.vocabulary_[feat] + offset))
+        self.tables = {n: _table(p) for n, p in by_n.items()}
+
+    def occurrences(self, docs: list[str]):
+        """(doc index, column) of every word n-gram occurrence in the vocabulary."""
+        get, tok = self.token_ids.get, self.tokenizer
+        ids, lengths = [], []
+        for doc in docs:
+            toks = tok(doc)
+            ids.extend([get(t, -1) for t in toks])
+            lengths.append(len(toks))
+        return _ngram_occurrences(np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
+                                  self.tables, self.base)
+
+
+def _make_block(vec: TfidfVectorizer, offset: int) -> _Block:
+    """Fastest block implementation that supports vec's options."""
+    for cls in (_CharBlock, _WordBlock):
+        try:
+            return cls(vec, offset)
+        except ValueError:
+            continue
+    return _Block(vec, offset)
+
+
+class _Linear:
+    """Stacked decision functions of one or more linear models + calibration."""
+
+    def __init__(self, clf, n_features: int):
+        """Extract coefficients/calibrators from LogisticRegression or CalibratedClassifierCV."""
+        self.classes = np.asarray(clf.classes_)
+        n_classes = len(self.classes)
+        if isinstance(clf, LogisticRegression):
+            parts = [(clf, "softmax" if n_classes > 2 else "logistic", None)]
+        elif isinstance(clf, CalibratedClassifierCV) and clf.method in ("sigmoid", "temperature"):
+            parts = [(cc.estimator, clf.method, cc) for cc in clf.calibrated_classifiers_]
+        else:
+            raise ValueError(f"unsupported classifier {type(clf).__name__}")
+        coefs, intercepts, self.parts = [], [], []
+        col = 0
+        for est, kind, cc in parts:
+            coef = np.asarray(est.coef_, dtype=np.float64)
+            if coef.shape[1] != n_features or not np.array_equal(np.asarray(est.classes_), self.classes):
+                raise ValueError("coefficient shape or classes mismatch")
+            coefs.append(coef)
+            intercepts.append(np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64), coef.shape[:1]))
+            self.parts.append((slice(col, col + coef.shape[0]), kind, cc))
+            col += coef.shape[0]
+        self.W = np.ascontiguousarray(np.vstack(coefs).T.astype(np.float32))
+        self.b = np.concatenate(intercepts)
+
+    def proba(self, X) -> np.ndarray:
+        """Class probabilities for a CSR feature matrix."""
+        D = np.asarray(X @ self.W, dtype=np.float64) + self.b
+        out = np.zeros((X.shape[0], len(self.classes)))
+        for sl, kind, cc in self.parts:
+            out += self._part_proba(D[:, sl], kind, cc)
+        out /= len(self.parts)
+        out[(1.0 < out) & (out <= 1.0 + 1e-5)] = 1.0
+        return out
+
+    def _part_proba(self, d: np.ndarray, kind: str, cc) -> np.ndarray:
+        """Probabilities from one model's decision values."""
+        n = len(self.classes)
+        if kind == "softmax":
+            return softmax(d, axis=1)
+        if kind == "logistic":
+            p = expit(d[:, 0])
+            return np.column_stack([1.0 - p, p])
+        if kind == "temperature":
+            logits = np.column_stack([-d[:, 0], d[:, 0]]) if d.shape[1] == 1 else d
+            return softmax(cc.calibrators[0].beta_ * logits, axis=1)
+        p = np.zeros((d.shape[0], n))
+        for k, cal in enumerate(cc.calibrators):
+            idx = k + 1 if n == 2 else k
+            p[:, idx] = expit(-(cal.a_ * d[:, k] + cal.b_))
+        if n == 2:
+            p[:, 0] = 1.0 - p[:, 1]
+            return p
+        den = p.sum(axis=1, keepdims=True)
+        return np.divide(p, den, out=np.full_like(p, 1.0 / n), where=den != 0)
+
+
+class FastPredictor:
+    """normalize -> FeatureUnion(TF-IDF...) -> linear model, without sklearn overhead."""
+
+    def __init__(self, pipeline: Pipeline):
+        """Compile a fitted pipeline (raises ValueError when unsupported)."""
+        steps = list(pipeline.named_steps.values())
+        if len(steps) != 3 or not isinstance(steps[0], FunctionTransformer) \
+                or not isinstance(steps[1], FeatureUnion) or steps[1].transformer_weights:
+            raise ValueError("unsupported pipeline layout")
+        self.normalize_many = steps[0].func
+        self.blocks, offset = [], 0
+        for _, vec in steps[1].transformer_list:
+            if not isinstance(vec, TfidfVectorizer):
+                raise ValueError("unsupported feature transformer")
+            self.blocks.append(_make_block(vec, offset))
+            offset += self.blocks[-1].size
+        self.n_features = offset
+        self.starts = np.array([b.offset for b in self.blocks])
+        self.idf = np.concatenate([b.idf for b in self.blocks])
+        self.sublinear = np.array([b.sublinear for b in self.blocks])
+        self.l2 = np.array([b.l2 for b in self.blocks])
+        self.linear = _Linear(steps[2], offset)
+        self.classes_ = self.linear.classes
+
+    def transform(self, texts) -> sp.csr_matrix:
+        """TF-IDF feature matrix (CSR, same values as the sklearn pipeline) for raw texts."""
+        docs = self.normalize_many(texts)
+        n_docs, nf = len(docs), self.n_features
+        found = [b.occurrences(docs) for b in self.blocks]
+        rows = np.concatenate([r for r, _ in found])
+        cols = np.concatenate([c for _, c in found])
+        keys, tf = np.unique(rows * nf + cols, return_counts=True)
+        rows, cols = keys // nf, keys % nf
+        blk = np.searchsorted(self.starts, cols, side="right") - 1
+        vals = tf.astype(np.float64)
+        vals = np.where(self.sublinear[blk], np.log(vals) + 1.0, vals) * self.idf[cols]
+        seg = rows * len(self.blocks) + blk
+        norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_docs * len(self.blocks)))
+        scale = np.where(self.l2[blk], norms[seg], 1.0)
+        vals = np.divide(vals, scale, out=np.zeros_like(vals), where=scale > 0)
+        indptr = np.searchsorted(rows, np.arange(n_docs + 1))
+        return sp.csr_matrix((vals.astype(np.float32), cols, indptr), shape=(n_docs, nf))
+
+    def predict_proba(self, texts) -> np.ndarray:
+        """Same probabilities as pipeline.predict_proba(texts)."""
+        return self.linear.proba(self.transform(texts))
+
+
+def compile_pipeline(pipeline, probe=PROBE_TEXTS, atol: float = 1e-4) -> FastPredictor | None:
+    """FastPredictor for pipeline if supported and numerically equal on probe texts, else None."""
+    try:
+        fast = FastPredictor(pipeline)
+        ok = np.allclose(fast.predict_proba(probe), pipeline.predict_proba(probe), atol=atol)
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return fast if ok else None

@@ -1,0 +1,1 @@
+"""Operator endpoints: the classifier model in service, training data from history."""

@@ -1,0 +1,62 @@
+"""Admin endpoints: which classifier serves, and swapping in a new version without a restart."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline import keys
+from hotline.endpoints import Endpoint, parse_body
+from hotline.errors import ApiError, json_response
+from models.enums import Role
+
+ADMIN = frozenset({Role.ADMIN})
+
+
+class ReloadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_dir: str = Field(..., min_length=1, max_length=500, description="模型目录（须位于状态目录的 models/ 下）")
+
+
+def allowed_model_dir(settings, raw: str) -> Path:
+    """Only directories under <state_dir>/models (or the configured model_dir) may be loaded:
+    a model file is executable code, so the API must not point at arbitrary paths."""
+    path = Path(raw).resolve()
+    roots = [(settings.state_dir / "models").resolve()]
+    if settings.model_dir:
+        roots.append(Path(settings.model_dir).resolve())
+    if not any(path == root or root in path.parents for root in roots):
+        raise ApiError(422, "模型目录不在允许的位置", [{"field": "model_dir", "message": f"须位于 {roots[0]} 下"}])
+    return path
+
+
+async def classifier_info(request: web.Request) -> web.Response:
+    holder = request.app[keys.MODELS].classifier
+    if holder is None:
+        return json_response({"loaded": False, "version": None})
+    clf = holder.current
+    return json_response({"loaded": True, "version": clf.version, "labels": len(clf.labels)})
+
+
+async def reload_classifier(request: web.Request) -> web.Response:
+    """Load the new version off the loop, then swap it in atomically; the old one keeps serving on error."""
+    body = await parse_body(request, ReloadIn)
+    models = request.app[keys.MODELS]
+    path = allowed_model_dir(request.app[keys.SETTINGS], body.model_dir)
+    if models.classifier is None:
+        raise ApiError(409, "分类模型未加载，无法热切换")
+    loop = asyncio.get_running_loop()
+    try:
+        version = await loop.run_in_executor(models.executor, models.classifier.reload, path)
+    except Exception as exc:  # bad artifact: report it, keep serving the old model
+        raise ApiError(422, "模型加载失败，仍使用原模型", [{"field": "model_dir", "message": str(exc)[:300]}])
+    return json_response({"version": version})
+
+
+ROUTES = [
+    Endpoint("GET", "/api/v1/admin/classifier", classifier_info, "当前分类模型版本", roles=ADMIN, tag="admin"),
+    Endpoint("POST", "/api/v1/admin/classifier/reload", reload_classifier, "热切换分类模型（无需重启）",
+             roles=ADMIN, body=ReloadIn, tag="admin"),
+]
