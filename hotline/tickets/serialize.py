@@ -1,6 +1,8 @@
 """Ticket rows to API shapes, with personal data masked for roles that do not need it."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import asyncpg
 
 from hotline.auth import Principal
@@ -31,8 +33,12 @@ def sees_id_number(principal: Principal) -> bool:
     return principal.role in (Role.AGENT, Role.ADMIN)
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 def _iso(value):
-    return value.isoformat() if value is not None else None
+    """Times in Beijing time, as the operators read them."""
+    return value.astimezone(SHANGHAI).isoformat() if value is not None else None
 
 
 def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
@@ -79,6 +85,6 @@ def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
         "unit": {"id": row["unit_id"], "code": row["unit_code"], "name": row["unit_name"]}
         if row["unit_id"] else None,
         "confidential": row["confidential"],
-        "created_at": row["created_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
     }
