@@ -70,6 +70,61 @@ def cmd_token_create(args) -> int:
     return 0
 
 
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
+
+def _serve_worker(settings_data: dict, verbose: bool) -> None:
+    """One worker process of `serve --workers N`: its own app, sharing the port (SO_REUSEPORT)."""
+    from aiohttp import web
+
+    from hotline.app import create_app
+
+    _setup_logging(verbose)
+    settings = Settings(**settings_data)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=True,
+                access_log_format=ACCESS_LOG_FORMAT, print=lambda s: log.info("%s", s))
+
+
+def _run_workers(settings: Settings, workers: int, verbose: bool) -> int:
+    """Start N worker processes, wait for them, stop them all on SIGTERM/SIGINT or when one dies."""
+    import multiprocessing
+    import signal
+    import time
+
+    ctx = multiprocessing.get_context("spawn")
+    data = settings.model_dump()
+    procs = [ctx.Process(target=_serve_worker, args=(data, verbose), name=f"hotline-worker-{i}", daemon=False)
+             for i in range(workers)]
+    for p in procs:
+        p.start()
+    log.info("serving on http://%s:%s with %d worker processes (%s)", settings.host, settings.port, workers,
+             ", ".join(str(p.pid) for p in procs))
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stopping and all(p.is_alive() for p in procs):
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()  # SIGTERM: aiohttp shuts the app down gracefully
+        deadline = time.monotonic() + 15
+        for p in procs:
+            p.join(max(0.1, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    failed = [p for p in procs if p.exitcode not in (0, -signal.SIGTERM)]
+    return 1 if failed and not stopping else 0
+
+
 def cmd_serve(args) -> int:
     from aiohttp import web
 
@@ -77,12 +132,36 @@ def cmd_serve(args) -> int:
     from hotline.demo import prepare_demo
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    workers = max(1, args.workers or 1)
     with infra.servers(Settings(**overrides)) as settings:
+        # once, in the parent: migrations (and the demo data), then the workers
         asyncio.run(_migrate(settings, seed=args.demo))
         if args.demo:
             asyncio.run(prepare_demo(settings))
+        if workers > 1:
+            return _run_workers(settings, workers, args.verbose)
         web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                    access_log_format='%a "%r" %s %b %Tfs', print=lambda s: log.info("%s", s))
+                    access_log_format=ACCESS_LOG_FORMAT, print=lambda s: log.info("%s", s))
+    return 0
+
+
+async def _export(settings: Settings, args) -> int:
+    from classifier.history import write_rows_csv
+    from hotline.admin.training import corrected_rows
+
+    conn = await db.connect(settings.database_url)
+    try:
+        rows = await corrected_rows(conn, args.since, include_confirmed=args.include_confirmed)
+    finally:
+        await conn.close()
+    return write_rows_csv(rows, args.out)
+
+
+def cmd_export_training(args) -> int:
+    """Closed tickets whose category a person corrected, as a text,label CSV for `hotline train`."""
+    with infra.servers(Settings()) as settings:
+        n = asyncio.run(_export(settings, args))
+    print(f"{n} rows written to {args.out}")
     return 0
 
 
@@ -111,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="load the sample province and print demo tokens")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes sharing the port (SO_REUSEPORT); servers and migrations run once")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending migrations")
@@ -128,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--area", help="area code (supervisor)")
     t.add_argument("--name", default="")
     t.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("export-training", help="export human-corrected closed tickets as training rows")
+    p.add_argument("--out", required=True)
+    p.add_argument("--since", type=lambda v: __import__("datetime").datetime.fromisoformat(v), default=None,
+                   help="only tickets closed since this ISO date/time (with timezone)")
+    p.add_argument("--include-confirmed", action="store_true", help="also rows where a person kept the model's category")
+    p.set_defaults(func=cmd_export_training)
 
     p = sub.add_parser("db", help="start/stop the embedded PostgreSQL and Valkey")
     p.add_argument("action", choices=["start", "stop"])

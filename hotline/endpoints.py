@@ -9,13 +9,37 @@ import json
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Awaitable, Callable, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from models.enums import Role
 from hotline.errors import ApiError, validation_error
+
+# Values the database can hold: keyset cursors fit bigint, dates stay in a sane window.
+Cursor = Annotated[int, Field(ge=1, le=2**63 - 1)]
+YEAR_MIN, YEAR_MAX = 2000, 2099
+
+
+def _in_years(value):
+    if value is not None and not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValueError(f"年份须在 {YEAR_MIN}–{YEAR_MAX} 之间")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_years)]
+Moment = Annotated[datetime, AfterValidator(_in_years)]
+# Free-text filters and identifiers: PostgreSQL text cannot hold NUL.
+SafeStr = Annotated[str, AfterValidator(lambda v: _no_nul(v))]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("包含无效字符")
+    return value
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -35,9 +59,10 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     tag: str = "tickets"
-    # Which scope test applies (for the authorization matrix): "none", "unit", "area"
+    # Which scope test applies (for the authorization matrix): "none", "list" or "ticket"
     scope: str = "none"
-    extra_responses: dict = field(default_factory=dict)
+    extra_responses: dict = field(default_factory=dict)  # status -> {"description": ...}
+    media_type: str = "application/json"
 
     @property
     def name(self) -> str:

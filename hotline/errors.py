@@ -119,6 +119,9 @@ async def error_middleware(request: web.Request, handler):
         message = {404: "资源不存在", 405: "不支持的请求方法"}.get(exc.status, exc.reason)
         return ApiError(exc.status, message, headers={k: v for k, v in exc.headers.items()
                                                        if k.lower() in ("allow", "retry-after")}).response()
+    except asyncpg.DataError as exc:  # a value PostgreSQL cannot hold (out of range, bad characters)
+        log.info("rejected value on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return ApiError(422, "参数值无效或超出范围", [{"field": "query", "message": type(exc).__name__}]).response()
     except UNAVAILABLE as exc:
         log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         await _expire_pool(request)

@@ -38,11 +38,18 @@ def _parameters(ep: Endpoint) -> list[dict]:
 
 
 def _operation(ep: Endpoint, components: dict) -> dict:
-    responses: dict = {str(ep.status): {"description": "成功", "content": {"application/json": {
-        "schema": _schema(ep.response, components) if ep.response else {"type": "object"}}}}}
+    if ep.media_type == "application/json":
+        success_schema = _schema(ep.response, components) if ep.response else {"type": "object"}
+    else:
+        success_schema = {"type": "string"}
+    responses: dict = {str(ep.status): {"description": "成功", "content": {ep.media_type: {"schema": success_schema}}}}
     error = {"description": "错误", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     codes = ["400", "404", "413", "422", "429", "503"] + (["401", "403"] if ep.roles is not None else [])
+    if ep.method == "POST":
+        codes.append("409")  # the ticket's current state does not allow the action (or a repeat)
     responses.update({c: error for c in codes})
+    for code, extra in ep.extra_responses.items():
+        responses[str(code)] = {**error, **extra, "content": extra.get("content", error["content"])}
     op = {"summary": ep.summary, "operationId": ep.name, "tags": [ep.tag],
           "parameters": _parameters(ep), "responses": responses}
     if ep.roles is not None:

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import keys
-from hotline.endpoints import Endpoint, parse_body
+from hotline.endpoints import Endpoint, SafeStr, parse_body
 from hotline.errors import ApiError, json_response
 from models.enums import Role
 
@@ -17,7 +17,7 @@ ADMIN = frozenset({Role.ADMIN})
 
 class ReloadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model_dir: str = Field(..., min_length=1, max_length=500, description="模型目录（须位于状态目录的 models/ 下）")
+    model_dir: SafeStr = Field(..., min_length=1, max_length=500, description="模型目录（须位于状态目录的 models/ 下）")
 
 
 def allowed_model_dir(settings, raw: str) -> Path:

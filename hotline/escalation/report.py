@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import asyncpg
+from hotline.endpoints import Moment
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.auth import Principal
@@ -29,8 +30,8 @@ DEFAULT_PERIOD = timedelta(days=30)
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: datetime | None = Field(None, alias="from", description="统计区间起点（含），默认 to 前 30 天")
-    to: datetime | None = Field(None, description="统计区间终点（不含），默认当前时间")
+    from_: Moment | None = Field(None, alias="from", description="统计区间起点（含），默认 to 前 30 天")
+    to: Moment | None = Field(None, description="统计区间终点（不含），默认当前时间")
     area: str | None = Field(None, max_length=12, pattern=r"^[0-9]{6,12}$", description="再限定到某行政区划")
     top: int = Field(10, ge=1, le=100, description="督办最多的单位取前几名")
 
@@ -71,7 +72,7 @@ def bucket_bounds(now: datetime) -> tuple[list[datetime], str]:
 
 
 OPEN_OVERDUE = "t.status IN ('dispatched', 'signed', 'in_progress') AND t.reply_by IS NOT NULL AND t.reply_by < $1"
-AREA_FILTER = "(t.province_code = ${0} OR t.city_code = ${0} OR t.county_code = ${0} OR t.area_code = ${0})"
+AREA_FILTER = "(t.province_code = {0} OR t.city_code = {0} OR t.county_code = {0} OR t.area_code = {0})"
 
 OVERDUE_SQL = """
 SELECT GROUPING(tier, area, unit_id, bucket) AS g, tier, area, unit_id, bucket, count(*) AS n

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline import keys
-from hotline.endpoints import Endpoint, parse_body, parse_query
+from hotline.endpoints import Day, Endpoint, SafeStr, parse_body, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import flows, service
 from hotline.tickets.models import Requester, TicketIn, TicketOut, clean_text
@@ -35,8 +35,8 @@ class HandoffIn(BaseModel):
 
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    idempotency_key: str = Field(..., min_length=1, max_length=200)
-    ref: str | None = Field(None, max_length=100)
+    idempotency_key: SafeStr = Field(..., min_length=1, max_length=200)
+    ref: SafeStr | None = Field(None, max_length=100)
 
 
 class OutboxQuery(BaseModel):
@@ -47,8 +47,8 @@ class OutboxQuery(BaseModel):
 
 class CountsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    from_: date = Field(..., alias="from")
-    to: date
+    from_: Day = Field(..., alias="from")
+    to: Day
     area: str | None = Field(None, pattern=r"^[0-9]{6}$")
 
 
@@ -150,7 +150,9 @@ OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AGENT})
 
 ROUTES = [
     Endpoint("POST", "/api/v1/linkage/110/handoffs", receive_handoff, "110 移交双非诉求（同一警情编号只建一单）",
-             roles=frozenset({Role.LINKAGE}), body=HandoffIn, response=TicketOut, status=201, tag="linkage"),
+             roles=frozenset({Role.LINKAGE}), body=HandoffIn, response=TicketOut, status=201, tag="linkage",
+             extra_responses={200: {"description": "同一警情编号已建单：返回原工单",
+                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TicketOut"}}}}}),
     Endpoint("POST", "/api/v1/linkage/110/acks", acknowledge, "110 确认接收 12345 移交",
              roles=frozenset({Role.LINKAGE}), body=AckIn, tag="linkage"),
     Endpoint("GET", "/api/v1/linkage/outbox", list_outbox, "12345–110 移交投递状态",

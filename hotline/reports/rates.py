@@ -5,6 +5,7 @@ from datetime import date
 from typing import Literal
 
 import asyncpg
+from hotline.endpoints import Day, SafeStr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.reports.rollup import COUNTERS, COUNTER_LABELS
@@ -59,11 +60,11 @@ class RatesQuery(BaseModel):
     group_by: GroupBy = Field("unit", description="分组：unit 单位 / area 地区（逐级汇总） / category 类别 / "
                                                   "channel 渠道 / requester_type 诉求人类型 / total 合计")
     period: Period = Field("all", description="时间粒度：day / week / month / all（整个区间一行）")
-    from_: date | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
-    to: date | None = Field(None, description="截止日期（含），默认今天")
+    from_: Day | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
+    to: Day | None = Field(None, description="截止日期（含），默认今天")
     area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）；按地区分组时列出其下一级")
-    unit: str | None = Field(None, max_length=64, description="承办单位（编码或编号）")
-    category: str | None = Field(None, max_length=64, description="诉求类别编码")
+    unit: SafeStr | None = Field(None, max_length=64, description="承办单位（编码或编号）")
+    category: SafeStr | None = Field(None, max_length=64, description="诉求类别编码")
     channel: Channel | None = None
     requester_type: RequesterType | None = None
 

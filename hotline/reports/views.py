@@ -204,9 +204,9 @@ ROUTES = [
              "按单位/地区（逐级汇总）/类别/渠道/诉求人类型 × 日/周/月",
              roles=REPORT_ROLES, query=rates.RatesQuery, tag="reports", scope="area"),
     Endpoint("GET", "/api/v1/reports/rates.csv", rates_csv, "考核指标 CSV 导出（参数同 /reports/rates）",
-             roles=REPORT_ROLES, query=rates.RatesQuery, tag="reports", scope="area"),
+             roles=REPORT_ROLES, query=rates.RatesQuery, tag="reports", scope="area", media_type="text/csv"),
     Endpoint("GET", "/api/v1/reports/overdue", attention, "超期与督办中的工单清单（督办工作台）",
              roles=REPORT_ROLES, query=AttentionQuery, tag="reports", scope="area"),
-    Endpoint("GET", "/dashboard", dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard"),
-    Endpoint("GET", "/static/{name}", static_file, "工作台静态文件", tag="dashboard"),
+    Endpoint("GET", "/dashboard", dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard", media_type="text/html"),
+    Endpoint("GET", "/static/{name}", static_file, "工作台静态文件", tag="dashboard", media_type="*/*"),
 ]

@@ -279,8 +279,10 @@ async function downloadCsv(group) {
 
 // ---------- refresh, polling and the live feed ----------
 async function refresh() {
-  if (!state.token || state.loading) return;
+  if (!state.token) return;
+  if (state.loading) { state.again = true; return; }   // an update during a load: load once more after it
   state.loading = true;
+  state.again = false;
   try {
     await Promise.all([loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
     showMessage("");
@@ -292,6 +294,7 @@ async function refresh() {
     else showMessage("加载失败：" + e.message);
   } finally {
     state.loading = false;
+    if (state.again) refresh();
   }
 }
 

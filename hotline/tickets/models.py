@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hotline.endpoints import Cursor, Moment, SafeStr
 from models.enums import Channel, RequesterType, Status, Urgency
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8}|400-?\d{3}-?\d{4})$")
@@ -106,11 +107,11 @@ class TicketIn(Strict):
 class TicketQuery(Strict):
     status: Status | None = None
     area: str | None = Field(None, pattern=r"^[0-9]{6,12}$")
-    unit: str | None = Field(None, max_length=64)
-    category: str | None = Field(None, max_length=64)
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    after: int | None = Field(None, ge=1, description="keyset cursor: the last id of the previous page")
+    unit: SafeStr | None = Field(None, max_length=64)
+    category: SafeStr | None = Field(None, max_length=64)
+    created_from: Moment | None = None
+    created_to: Moment | None = None
+    after: Cursor | None = Field(None, description="keyset cursor: the last id of the previous page")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -165,6 +166,8 @@ class TicketPage(BaseModel):
 
 
 class EventOut(BaseModel):
+    """One row of a ticket's audit trail."""
+
     id: int
     at: datetime
     action: str
@@ -173,3 +176,8 @@ class EventOut(BaseModel):
     to_status: str | None
     reason: str
     data: dict
+
+
+class HistoryOut(BaseModel):
+    ticket_id: int
+    events: list[EventOut]

@@ -7,7 +7,7 @@ from hotline import keys
 from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import flows, service
-from hotline.tickets.models import EventOut, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.tickets.models import HistoryOut, TicketIn, TicketOut, TicketPage, TicketQuery
 from hotline.tickets.serialize import ticket_out
 from models.enums import Role
 
@@ -80,5 +80,5 @@ ROUTES = [
     Endpoint("GET", "/api/v1/tickets/{id}", get_ticket, "工单详情",
              roles=STAFF | {Role.LINKAGE}, response=TicketOut, scope="ticket"),
     Endpoint("GET", "/api/v1/tickets/{id}/events", ticket_history, "工单流转记录",
-             roles=STAFF | {Role.LINKAGE}, response=EventOut, scope="ticket"),
+             roles=STAFF | {Role.LINKAGE}, response=HistoryOut, scope="ticket"),
 ]

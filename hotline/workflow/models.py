@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hotline.endpoints import Cursor
 from pydantic import BaseModel, Field, field_validator
 
 from hotline.tickets.models import Strict, clean_text
@@ -81,7 +82,7 @@ class ReplyIn(_Text):
 
 
 class QueueQuery(Strict):
-    after: int | None = Field(None, ge=1, description="键集分页：上一页最后一条的 id")
+    after: Cursor | None = Field(None, description="键集分页：上一页最后一条的 id")
     limit: int = Field(50, ge=1, le=200)
 
 
