@@ -229,6 +229,8 @@ class FastPredictor:
     def __init__(self, pipeline: Pipeline):
         """Compile a fitted pipeline (raises ValueError when unsupported)."""
         steps = list(pipeline.named_steps.values())
+        if len(steps) == 2:  # no normalising step: the vectorizers see the raw text (the 110 split model)
+            steps = [FunctionTransformer(list), *steps]
         if len(steps) != 3 or not isinstance(steps[0], FunctionTransformer) \
                 or not isinstance(steps[1], FeatureUnion) or steps[1].transformer_weights:
             raise ValueError("unsupported pipeline layout")
