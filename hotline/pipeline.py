@@ -31,6 +31,7 @@ class Models:
     areas: list
     catalogue: dict
     units: object                      # routing.dispatch.UnitIndex
+    unit_ids: dict[str, int]           # unit code -> units.id
     categories: dict[str, str]         # Chinese name -> code
     executor: ThreadPoolExecutor
     home_province: str = "320000"
@@ -78,12 +79,14 @@ def _load_split_model():
         return None
 
 
-async def load_units(pool) -> dispatch.UnitIndex:
+async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
+    """The active units as the dispatch decision sees them, and their ids by code."""
     from routing.units import UnitSeed
 
-    rows = await pool.fetch("SELECT code, name, unit_type, area_code, tier FROM units WHERE active")
-    return dispatch.index_units([UnitSeed(r["code"], r["name"], r["unit_type"], r["area_code"], r["tier"])
-                                 for r in rows])
+    rows = await pool.fetch("SELECT id, code, name, unit_type, area_code, tier FROM units WHERE active")
+    index = dispatch.index_units([UnitSeed(r["code"], r["name"], r["unit_type"], r["area_code"], r["tier"])
+                                  for r in rows])
+    return index, {r["code"]: r["id"] for r in rows}
 
 
 async def pipeline_ctx(app: web.Application):
@@ -94,8 +97,9 @@ async def pipeline_ctx(app: web.Application):
     classifier = await loop.run_in_executor(executor, _load_classifier, settings.model_dir)
     split_model = await loop.run_in_executor(executor, _load_split_model)
     categories = {r["name"]: r["code"] for r in await app[keys.POOL].fetch("SELECT code, name FROM categories")}
+    units, unit_ids = await load_units(app[keys.POOL])
     app[keys.MODELS] = Models(classifier, split_model, address.load_areas(), dispatch.load_catalogue(),
-                              await load_units(app[keys.POOL]), categories, executor, settings.home_province)
+                              units, unit_ids, categories, executor, settings.home_province)
     yield
     executor.shutdown(wait=False, cancel_futures=True)
 

@@ -11,9 +11,9 @@ from hotline.errors import ApiError
 from hotline.linkage import outbox
 from hotline.pipeline import Assessment, Models, assess
 from hotline.tickets import service
-from hotline.tickets.assign import assign
 from hotline.tickets.models import TicketIn
 from models.enums import Disposition
+from routing import clock
 from routing.address import UnknownAreaCode
 
 log = logging.getLogger(__name__)
@@ -52,47 +52,72 @@ def assessment_event(a: Assessment) -> dict:
     }
 
 
-async def _settle(conn: asyncpg.Connection, ticket_id: int, principal: Principal, data: TicketIn,
-                  a: Assessment, now: datetime) -> None:
-    """Move the new ticket on from `received`: 110, triage or dispatch (with its event)."""
-    if a.split.disposition in (Disposition.POLICE, Disposition.JOINT):
-        await outbox.enqueue_handoff(conn, ticket_id, a.split.reasons, a.split.disposition == Disposition.JOINT)
+async def _unit_ids(conn: asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
+    """Ids of units by code, from memory (units added since start-up are looked up)."""
+    missing = [c for c in codes if c not in models.unit_ids]
+    if missing:
+        rows = await conn.fetch("SELECT code, id FROM units WHERE code = ANY($1::text[])", missing)
+        models.unit_ids.update({r["code"]: r["id"] for r in rows})
+    return [models.unit_ids[c] for c in codes]
+
+
+ADD_UNITS = """
+INSERT INTO ticket_units (ticket_id, unit_id, role, assigned_at)
+SELECT $1, u.unit_id, u.role, $4 FROM unnest($2::int[], $3::text[]) AS u(unit_id, role)
+"""
+
+
+def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dict]:
+    """Where the new ticket goes from `received`: (status, ticket columns, event) — decided before writing."""
     if a.to_police_only:
-        await _move(conn, ticket_id, principal, "transfer_110", "transferred", "；".join(a.split.reasons))
-    elif a.needs_triage:
-        await _move(conn, ticket_id, principal, "triage", "triage", "；".join(a.triage_reasons))
-    else:
-        d = a.decision
-        placed = await assign(conn, ticket_id, lead_code=d.lead.code, support_codes=tuple(u.code for u in d.supporting),
-                              tier=str(d.tier), urgency=data.urgency.value, category_class="ordinary", now=now)
-        await _move(conn, ticket_id, principal, "dispatch", "dispatched", d.reason,
-                    {"lead": d.lead.name, "support": [u.name for u in d.supporting], "tier": str(d.tier),
-                     "sign_by": placed["sign_by"], "reply_by": placed["reply_by"], "clock_error": placed["clock_error"]})
-
-
-async def _move(conn, ticket_id, principal, action, to_status, reason, data=None) -> None:
-    await conn.execute("UPDATE tickets SET status = $2, updated_at = now() WHERE id = $1", ticket_id, to_status)
-    await service.add_event(conn, ticket_id, principal, action, from_status="received", to_status=to_status,
-                            reason=reason, data=data or {})
+        reason = "；".join(a.split.reasons)
+        return "transferred", {}, {"action": "transfer_110", "reason": reason}
+    if a.needs_triage:
+        return "triage", {}, {"action": "triage", "reason": "；".join(a.triage_reasons)}
+    d = a.decision
+    c = clock.compute(now, data.urgency.value, "ordinary", str(d.tier))
+    columns = {"tier": str(d.tier), "dispatched_at": now, "sign_by": c.sign_by, "reply_by": c.reply_by,
+               "next_escalation_at": c.next_escalation_at}
+    event = {"action": "dispatch", "reason": d.reason,
+             "data": {"lead": d.lead.name, "support": [u.name for u in d.supporting], "tier": str(d.tier),
+                      "sign_by": c.sign_by, "reply_by": c.reply_by, "clock_error": c.error}}
+    return "dispatched", columns, event
 
 
 async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, extra: dict | None = None,
                   inbound_110: bool = False) -> tuple[int, bool]:
-    """Register a request; returns (ticket id, created). Committed before returning."""
+    """Register a request; returns (ticket id, created). Committed before returning.
+
+    The ticket is written once, in its final intake state, with its units and events:
+    three statements in one transaction.
+    """
     try:
         a = await assess(models, data, threshold, inbound_110=inbound_110)
     except UnknownAreaCode:
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
     now = datetime.now(timezone.utc)
+    status, columns, event = settle(a, data, now)
     async with pool.acquire() as conn:
+        units = []
+        if status == "dispatched":
+            d = a.decision
+            units = await _unit_ids(conn, models, [d.lead.code, *(u.code for u in d.supporting)])
+            columns["unit_id"] = units[0]
         async with conn.transaction():
-            ticket_id = await service.insert_ticket(conn, principal, data, chain=chain_of(a),
-                                                    fields={**ticket_fields(a), **(extra or {})},
-                                                    idempotency_key=idempotency_key)
+            ticket_id = await service.insert_ticket(
+                conn, principal, data, chain=chain_of(a),
+                fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},
+                idempotency_key=idempotency_key)
             if ticket_id is None:
                 return await service.get_by_idempotency_key(conn, principal, idempotency_key, data), False
-            await service.add_event(conn, ticket_id, principal, "receive", to_status="received",
-                                    data={**service.event_payload(data), **assessment_event(a)})
-            await _settle(conn, ticket_id, principal, data, a, now)
+            if units:
+                await conn.execute(ADD_UNITS, ticket_id, units, ["lead"] + ["support"] * (len(units) - 1), now)
+            await service.add_events(conn, ticket_id, principal, [
+                {"action": "receive", "to_status": "received",
+                 "data": {**service.event_payload(data), **assessment_event(a)}},
+                {**event, "from_status": "received", "to_status": status}])
+            if a.split.disposition in (Disposition.POLICE, Disposition.JOINT):
+                await outbox.enqueue_handoff(conn, ticket_id, a.split.reasons,
+                                             a.split.disposition == Disposition.JOINT)
     return ticket_id, True

@@ -57,11 +57,12 @@ INSERT INTO tickets (
     area_code, province_code, city_code, county_code, urgency, status,
     category_code, category_confidence, model_version, disposition, unit_id,
     created_by, idempotency_key, request_hash,
-    category_source, split_reasons, split_review, triage_reason, police_incident_no)
+    category_source, split_reasons, split_review, triage_reason, police_incident_no,
+    tier, dispatched_at, sign_by, reply_by, next_escalation_at)
 VALUES (
     to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('ticket_no_seq')::text, 8, '0'),
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
 ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id
 """
@@ -71,6 +72,23 @@ INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status,
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING id
 """
+
+
+INSERT_EVENTS = """
+INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
+SELECT $1, $2, $3, e.action, e.from_status::ticket_status, e.to_status::ticket_status, e.reason, e.data
+FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+     AS e(action, from_status, to_status, reason, data)
+"""
+
+
+async def add_events(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None,
+                     events: list[dict]) -> None:
+    """Append several events in one statement (order kept): dicts with action, from/to status, reason, data."""
+    cols = [[e.get(k) for e in events] for k in ("action", "from_status", "to_status", "reason")]
+    cols[3] = [r or "" for r in cols[3]]
+    await conn.execute(INSERT_EVENTS, ticket_id, principal.token_id if principal else None,
+                       principal.role.value if principal else None, *cols, [e.get("data") or {} for e in events])
 
 
 async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, *,
@@ -95,7 +113,8 @@ async def insert_ticket(conn: asyncpg.Connection, principal: Principal, data: Ti
         fields.get("category_confidence"), fields.get("model_version"), fields.get("disposition"),
         fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data),
         fields.get("category_source"), fields.get("split_reasons", []), fields.get("split_review", False),
-        fields.get("triage_reason", ""), fields.get("police_incident_no"))
+        fields.get("triage_reason", ""), fields.get("police_incident_no"), fields.get("tier"),
+        fields.get("dispatched_at"), fields.get("sign_by"), fields.get("reply_by"), fields.get("next_escalation_at"))
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"

@@ -47,7 +47,8 @@ async def reference(app: web.Application) -> Reference:
     from hotline.pipeline import load_units
 
     areas, catalogue = _static_reference()
-    return Reference(areas, catalogue, await load_units(app[keys.POOL]))
+    units, _ = await load_units(app[keys.POOL])
+    return Reference(areas, catalogue, units)
 
 
 # --- one ticket -------------------------------------------------------------------------------
