@@ -91,7 +91,15 @@ def _run_workers(settings: Settings, workers: int, verbose: bool) -> int:
     import signal
     import time
 
-    ctx = multiprocessing.get_context("spawn")
+    import gc
+
+    from hotline.pipeline import preload
+
+    # Load the models here and fork: the workers share the model pages instead of each loading a copy.
+    # gc.freeze keeps the collector from touching (and so copying) the inherited objects.
+    preload(settings.model_dir)
+    gc.freeze()
+    ctx = multiprocessing.get_context("fork")
     data = settings.model_dump()
     procs = [ctx.Process(target=_serve_worker, args=(data, verbose), name=f"hotline-worker-{i}", daemon=False)
              for i in range(workers)]

@@ -79,6 +79,16 @@ def _load_split_model():
         return None
 
 
+# Models loaded by a parent process before it forks its workers: the workers share these pages.
+_PRELOADED: dict[str, object] = {}
+
+
+def preload(model_dir=None) -> None:
+    """Load the classifier and the split model once, in the parent of `serve --workers N`."""
+    _PRELOADED["classifier"] = _load_classifier(model_dir)
+    _PRELOADED["split"] = _load_split_model()
+
+
 async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
     """The active units as the dispatch decision sees them, and their ids by code."""
     from routing.units import UnitSeed
@@ -94,8 +104,11 @@ async def pipeline_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="predict")
-    classifier = await loop.run_in_executor(executor, _load_classifier, settings.model_dir)
-    split_model = await loop.run_in_executor(executor, _load_split_model)
+    if _PRELOADED:
+        classifier, split_model = _PRELOADED["classifier"], _PRELOADED["split"]
+    else:
+        classifier = await loop.run_in_executor(executor, _load_classifier, settings.model_dir)
+        split_model = await loop.run_in_executor(executor, _load_split_model)
     categories = {r["name"]: r["code"] for r in await app[keys.POOL].fetch("SELECT code, name FROM categories")}
     units, unit_ids = await load_units(app[keys.POOL])
     app[keys.MODELS] = Models(classifier, split_model, address.load_areas(), dispatch.load_catalogue(),

@@ -13,6 +13,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+import pytest
+
 from hotline.embedded import free_port
 
 
@@ -45,16 +48,20 @@ def _wait_for(pattern: str, proc: subprocess.Popen, seconds: float = 90) -> str:
     raise AssertionError(f"no {pattern!r} in output:\n{seen}")
 
 
-def test_serve_demo_files_a_ticket_and_stops_cleanly():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_demo_files_a_ticket_and_stops_cleanly(workers):
     state = Path(tempfile.mkdtemp(prefix="hotline-serve-"))
     state.chmod(0o755)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(HOTLINE_STATE_DIR=str(state), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "serve", "--demo", "--port", str(port)],
+    cmd = [sys.executable, "-m", "hotline.cli", "serve", "--demo", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(cmd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         _wait_for(r"Running on|running on", proc)
+        children = [c for c in psutil.Process(proc.pid).children() if "python" in c.name()]
+        assert len(children) == (workers if workers > 1 else 0), "one worker process per --workers"
         tokens = json.loads((state / "demo-tokens.json").read_text())
         ticket = _post(f"http://127.0.0.1:{port}/api/v1/tickets", tokens["agent"], {
             "channel": "phone", "content": "楼下饭店油烟直排，熏得窗户都不敢开。",
@@ -65,6 +72,7 @@ def test_serve_demo_files_a_ticket_and_stops_cleanly():
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     assert proc.returncode == 0
+    assert not any(_alive(c.pid) for c in children), "a worker outlived the server"
     assert not _alive(valkey_pid), "embedded Valkey left running"
     pg_pid = next(state.rglob("postmaster.pid"), None) if (state / "postgres").exists() else None
     assert pg_pid is None, "embedded PostgreSQL left running"
