@@ -5,7 +5,6 @@ creates its own database `hotline_test` there.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
@@ -65,14 +64,23 @@ def servers(tmp_path_factory) -> Servers:
     shutil.rmtree(state, ignore_errors=True)
 
 
-async def _recreate_database(admin_url: str) -> str:
+async def drop_database(admin_url: str, name: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {TEST_DB}")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await conn.close()
-    url = _with_database(admin_url, TEST_DB)
+
+
+async def fresh_database(admin_url: str, name: str = TEST_DB) -> str:
+    """Drop and create a database, migrate and seed it; return its URL."""
+    await drop_database(admin_url, name)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    url = _with_database(admin_url, name)
     conn = await db.connect(url)
     try:
         await db.migrate(conn)
@@ -85,7 +93,15 @@ async def _recreate_database(admin_url: str) -> str:
 @pytest.fixture(scope="session")
 async def database_url(servers) -> str:
     """A freshly migrated and seeded test database."""
-    return await _recreate_database(servers.admin_url)
+    return await fresh_database(servers.admin_url)
+
+
+@pytest.fixture(scope="module")
+async def own_database(servers, request):
+    """A migrated, seeded database for one test module (tests that move time or counts globally)."""
+    name = "hotline_" + request.module.__name__.rsplit(".", 1)[-1].lower()
+    yield await fresh_database(servers.admin_url, name)
+    await drop_database(servers.admin_url, name)
 
 
 @pytest.fixture(scope="session")

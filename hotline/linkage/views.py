@@ -1,7 +1,7 @@
 """HTTP handlers for the 110 platform and for supervisors watching the linkage."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web

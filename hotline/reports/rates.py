@@ -1,7 +1,6 @@
 """The rates, computed in SQL over the rate rollup (definitions: docs/metrics.md)."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 import asyncpg

@@ -1,7 +1,6 @@
 """HTTP handlers of the handling workflow: transitions, the unit inbox and the hotline's queues."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from aiohttp import web

@@ -4,10 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,12 +16,10 @@ from hotline.auth import create_token
 from hotline.escalation.report import working_time_before
 from hotline.escalation.sweep import sweep
 from hotline.notify import Notifier
-from hotline.seed import seed_all
 from hotline.tickets.assign import assign
 from models.enums import Role
 
 TZ = ZoneInfo("Asia/Shanghai")
-DB_NAME = "hotline_test_escalation_report"
 NOW = datetime(2026, 6, 15, 12, tzinfo=TZ)   # Monday noon: the report's clock
 
 
@@ -32,18 +28,9 @@ def at(*args) -> datetime:
 
 
 @pytest.fixture(scope="module")
-async def rep_url(servers):
-    admin = await asyncpg.connect(servers.admin_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {DB_NAME}")
-    url = urlunsplit(urlsplit(servers.admin_url)._replace(path="/" + DB_NAME))
-    conn = await db.connect(url)
-    await db.migrate(conn)
-    await seed_all(conn)
-    await conn.close()
-    yield url
-    await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    await admin.close()
+async def rep_url(own_database):
+    """A database of its own: these tests sweep at invented times."""
+    return own_database
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,11 +19,9 @@ from hotline.escalation.lease import Lease, LeaseState
 from hotline.escalation.scheduler import SweepRunner
 from hotline.escalation.sweep import ESCALATION_STREAM, reschedule, sweep
 from hotline.notify import Notifier
-from hotline.seed import seed_all
 from hotline.tickets.assign import assign
 
 TZ = ZoneInfo("Asia/Shanghai")
-DB_NAME = "hotline_test_escalation_sweep"
 RUGAO_UNIT = "320682-urban_mgmt"      # 如皋市城市管理局 (county)
 NANTONG_UNIT = "320600-urban_mgmt"    # 南通市城市管理局 (city)
 PROVINCE_UNIT = "320000-urban_mgmt"
@@ -40,19 +37,9 @@ def mine(res, tid: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-async def esc_url(servers):
-    """A database of its own, migrated and seeded."""
-    admin = await asyncpg.connect(servers.admin_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {DB_NAME}")
-    url = urlunsplit(urlsplit(servers.admin_url)._replace(path="/" + DB_NAME))
-    conn = await db.connect(url)
-    await db.migrate(conn)
-    await seed_all(conn)
-    await conn.close()
-    yield url
-    await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    await admin.close()
+async def esc_url(own_database):
+    """A database of its own: these tests sweep at invented times."""
+    return own_database
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 
-from models.enums import Role
 
 RUGAO = "320682"  # 如皋市
 
