@@ -5,6 +5,12 @@ Council's yearly holiday notice (法定节假日 and 调休上班日). Outside t
 installed package covers, every function raises `CalendarRangeError`: guessing
 a year's 调休 is worse than stopping (upgrade the package once the notice is out).
 
+Until a package release carries a new year, operators may transcribe that year's
+notice into a CSV (`date,kind,name`; kind = holiday | workday), named by
+`HOTLINE_CALENDAR_EXTRA` (default `routing/data/calendar_extra.csv`). A year in
+that file counts as covered, so it must list every holiday and every make-up
+working day of the year; years must follow the package's last year without gaps.
+
 Rules (see docs/deadlines.md):
 - All datetimes are timezone-aware and are handled in Asia/Shanghai.
 - A working day is a weekday that is not a holiday, or a weekend day that is a
@@ -18,9 +24,11 @@ Rules (see docs/deadlines.md):
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
+import csv
+import os
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -31,7 +39,37 @@ DAY = timedelta(days=1)
 END_OF_DAY = time(23, 59, 59)
 
 FIRST_DAY = date(min(_cc_data.holidays).year, 1, 1)
-LAST_DAY = date(max(_cc_data.holidays).year, 12, 31)
+PACKAGE_LAST_DAY = date(max(_cc_data.holidays).year, 12, 31)
+EXTRA_PATH = Path(__file__).resolve().parent / "data" / "calendar_extra.csv"
+KINDS = ("holiday", "workday")
+
+
+def load_extra(path: str | Path | None = None) -> dict[date, tuple[str, str]]:
+    """Operator-transcribed days beyond the package's data: {date: (kind, name)}."""
+    path = Path(path or os.environ.get("HOTLINE_CALENDAR_EXTRA") or EXTRA_PATH)
+    if not path.exists():
+        return {}
+    days: dict[date, tuple[str, str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for n, row in enumerate(csv.DictReader(line for line in fh if not line.startswith("#")), start=2):
+            day, kind = date.fromisoformat(row["date"].strip()), row["kind"].strip()
+            if kind not in KINDS:
+                raise ValueError(f"{path}:{n}: kind must be holiday or workday, not {kind!r}")
+            if day > PACKAGE_LAST_DAY:
+                days[day] = (kind, (row.get("name") or "").strip())
+    return days
+
+
+def _last_day(extra: dict[date, tuple[str, str]]) -> date:
+    """The package's last day, extended by each following year the extra file covers, without gaps."""
+    year, years = PACKAGE_LAST_DAY.year, {d.year for d in extra}
+    while year + 1 in years:
+        year += 1
+    return date(year, 12, 31)
+
+
+EXTRA = load_extra()
+LAST_DAY = _last_day(EXTRA)
 
 
 class CalendarRangeError(ValueError):
@@ -43,7 +81,8 @@ class CalendarRangeError(ValueError):
             f"{day.isoformat()} is outside the statutory holiday calendar, which covers "
             f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} "
             f"(chinese-calendar {chinese_calendar.__version__}); "
-            "upgrade the package once the State Council publishes the next year's notice"
+            "upgrade the package once the State Council publishes the next year's notice, "
+            "or transcribe the notice into HOTLINE_CALENDAR_EXTRA"
         )
 
 
@@ -85,12 +124,18 @@ def is_working_day(d: date | datetime) -> bool:
 @lru_cache(maxsize=8192)
 def _is_workday(day: date) -> bool:
     # chinese_calendar scans its holiday table on every call; the sweep asks about the same days a lot.
+    if day > PACKAGE_LAST_DAY:
+        kind = EXTRA.get(day, ("", ""))[0]
+        return kind == "workday" or (kind != "holiday" and day.weekday() < 5)
     return bool(chinese_calendar.is_workday(day))
 
 
 def holiday_name(d: date | datetime) -> str | None:
     """The statutory holiday a day belongs to (or is made up for), else None."""
-    return chinese_calendar.get_holiday_detail(_day(d))[1]
+    day = _day(d)
+    if day > PACKAGE_LAST_DAY:
+        return EXTRA.get(day, ("", ""))[1] or None
+    return chinese_calendar.get_holiday_detail(day)[1]
 
 
 def next_working_day(d: date | datetime) -> date:
