@@ -54,3 +54,14 @@ def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: 
         return Clock(d.sign_by, d.reply_by, due_at(state, ladder, policy))
     except CalendarRangeError as exc:
         return Clock(None, None, None, error=str(exc))
+
+
+def for_ticket(row, *, pauses=None, extension_days: int | None = None) -> Clock | None:
+    """The clock of a stored ticket (a mapping with the tickets columns), optionally with new
+    pauses or extension days; None when the ticket has no unit clock yet."""
+    if row["dispatched_at"] is None or row["tier"] is None:
+        return None
+    return compute(row["dispatched_at"], row["urgency"], row["category_class"], row["tier"],
+                   pauses=parse_pauses(row["pauses"] if pauses is None else pauses),
+                   extension_days=row["extension_days"] if extension_days is None else extension_days,
+                   steps_taken=row["escalation_steps"] or ())

@@ -450,11 +450,9 @@ async def reschedule(conn: asyncpg.Connection, ticket_id: int) -> ticket_clock.C
     extension_days. Steps already taken at this tier stay taken.
     """
     row = await conn.fetchrow(RESCHEDULE, ticket_id)
-    if row is None or row["dispatched_at"] is None or row["tier"] is None:
+    c = ticket_clock.for_ticket(row) if row is not None else None
+    if c is None:
         return None
-    c = ticket_clock.compute(row["dispatched_at"], row["urgency"], row["category_class"], row["tier"],
-                             pauses=ticket_clock.parse_pauses(row["pauses"] or []),
-                             extension_days=row["extension_days"] or 0, steps_taken=row["escalation_steps"] or [])
     if c.error:
         log.warning("ticket %s: clock not computed: %s", ticket_id, c.error)
         return c

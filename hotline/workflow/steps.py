@@ -131,12 +131,7 @@ async def finish(conn: asyncpg.Connection, step: Step, *, reason: str = "", data
 
 def recompute(row: asyncpg.Record, *, pauses=None, extension_days: int | None = None) -> clock.Clock | None:
     """The unit's clock with new pauses or extension days; None when the ticket has no clock."""
-    if row["dispatched_at"] is None or row["tier"] is None:
-        return None
-    return clock.compute(row["dispatched_at"], row["urgency"], row["category_class"], row["tier"],
-                         pauses=clock.parse_pauses(row["pauses"] if pauses is None else pauses),
-                         extension_days=row["extension_days"] if extension_days is None else extension_days,
-                         steps_taken=row["escalation_steps"])
+    return clock.for_ticket(row, pauses=pauses, extension_days=extension_days)
 
 
 def clock_fields(c: clock.Clock | None) -> dict:
