@@ -43,7 +43,10 @@ def _operation(ep: Endpoint, components: dict) -> dict:
     else:
         success_schema = {"type": "string"}
     responses: dict = {str(ep.status): {"description": "成功", "content": {ep.media_type: {"schema": success_schema}}}}
-    error = {"description": "错误", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    if ep.media_type == "text/html":  # pages explain their errors as pages
+        error_content["text/html"] = {"schema": {"type": "string"}}
+    error = {"description": "错误", "content": error_content}
     codes = ["400", "404", "413", "422", "429", "503"] + (["401", "403"] if ep.roles is not None else [])
     if ep.method == "POST":
         codes.append("409")  # the ticket's current state does not allow the action (or a repeat)

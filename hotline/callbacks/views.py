@@ -16,6 +16,7 @@ from hotline.callbacks.models import (CallbackIn, CallbackLinkIn, CallbackLinkOu
                                       Solved, SurveyIn, SurveyOut, option)
 from hotline.endpoints import Endpoint, parse_body
 from hotline.errors import ApiError, json_response
+from hotline.callbacks import survey_page
 from hotline.reports import views as reports
 from hotline.tickets import service as tickets
 from hotline.tickets.views import get_visible
@@ -89,7 +90,7 @@ async def create_link(request: web.Request) -> web.Response:
         await tickets.add_event(conn, t["id"], request[keys.PRINCIPAL], "callback_link",
                                 reason="发送回访评价链接", data={"round": t["reopen_count"],
                                                            "expires_at": expires.isoformat()})
-    url = f"{request.url.origin()}/api/v1/survey/{token}"
+    url = f"{request.url.origin()}/survey/{token}"  # the requester's page; /api/v1/survey/{token} is its JSON twin
     sms = (f"【12345热线】您反映的问题（工单号 {t['ticket_no']}）已办结，请对办理结果进行评价：{url} "
            f"（{hours} 小时内有效）")
     return json_response({"token": token, "url": url, "expires_at": expires.isoformat(), "sms_text": sms},
@@ -137,9 +138,13 @@ async def show_survey(request: web.Request) -> web.Response:
 
 
 async def answer_survey(request: web.Request) -> web.Response:
-    app = request.app
-    token = _token(request)
-    body = await parse_body(request, SurveyIn, app[keys.SETTINGS].max_body_bytes)
+    body = await parse_body(request, SurveyIn, request.app[keys.SETTINGS].max_body_bytes)
+    await record_answer(request.app, _token(request), body)
+    return json_response({"message": "感谢您的评价", "recorded": True}, headers={"Cache-Control": "no-store"})
+
+
+async def record_answer(app: web.Application, token: str, body: SurveyIn) -> None:
+    """Record the requester's answer once, in the ticket's transaction (closes or reopens it)."""
     now = app_now(app)
     async with app[keys.POOL].acquire() as conn, conn.transaction():
         link = await service.get_link(conn, token, lock=True)
@@ -149,7 +154,6 @@ async def answer_survey(request: web.Request) -> web.Response:
                                  max_attempts=1, now=now)
         await service.use_link(conn, link["id"], now)
     await _announce(app, out)
-    return json_response({"message": "感谢您的评价", "recorded": True}, headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [
@@ -168,4 +172,5 @@ ROUTES = [
     Endpoint("POST", "/api/v1/survey/{token}", answer_survey, "诉求人提交回访评价（每个链接仅一次）",
              body=SurveyIn, tag="callbacks"),
     *reports.ROUTES,
+    *survey_page.ROUTES,
 ]

@@ -114,7 +114,7 @@ async def test_one_time_link_records_the_answer_once(client, agent, tokens, pool
     tid, _ = await replied_ticket(client, agent, tokens, claimed=True)
     link = await _ok(await client.post(f"/api/v1/tickets/{tid}/callback-link", headers=agent), 201)
     token = link["token"]
-    assert link["url"].endswith(f"/api/v1/survey/{token}") and token in link["sms_text"]
+    assert link["url"].endswith(f"/survey/{token}") and "/api/" not in link["url"] and token in link["sms_text"]
     stored = await pool.fetch("SELECT token_hash FROM callback_links WHERE ticket_id = $1", tid)
     assert len(stored) == 1 and token.encode() not in bytes(stored[0]["token_hash"])
 
