@@ -34,7 +34,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,8 +61,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 class Servers:
@@ -98,24 +95,15 @@ class Servers:
 
 async def prepare_database(admin_url: str) -> tuple[str, str]:
     """A fresh migrated and seeded database; returns (url, agent token)."""
-    import asyncpg
 
     from hotline import db
     from hotline.auth import create_token
-    from hotline.seed import seed_all
+    from hotline.seed import fresh_database
     from models.enums import Role
 
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    finally:
-        await conn.close()
-    url = with_database(admin_url, BENCH_DB)
+    url = await fresh_database(admin_url, BENCH_DB)
     conn = await db.connect(url)
     try:
-        await db.migrate(conn)
-        await seed_all(conn)
         await conn.execute("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, body jsonb NOT NULL, "
                            "created_at timestamptz NOT NULL DEFAULT now())")
         _, secret = await create_token(conn, Role.AGENT, name="bench")

@@ -22,7 +22,6 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,7 @@ import asyncpg  # noqa: E402
 
 from hotline import db  # noqa: E402
 from hotline.escalation.sweep import CLAIM, sweep  # noqa: E402
-from hotline.seed import seed_all  # noqa: E402
+from hotline.seed import fresh_database  # noqa: E402
 from routing import clock  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -62,19 +61,11 @@ WHERE id <= $1
 """
 
 
-def with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 async def setup(admin_url: str, rows: int, due: int) -> str:
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {DB_NAME}")
-    await admin.close()
-    url = with_db(admin_url, DB_NAME)
+    url = await fresh_database(admin_url, DB_NAME)
     conn = await db.connect(url)
-    await db.migrate(conn)
-    await seed_all(conn)
     unit = await conn.fetchval("SELECT id FROM units WHERE code = '320682-urban_mgmt'")
     due_clock = clock.compute(DUE_START, "normal", "ordinary", "county")
     later_clock = clock.compute(LATER_START, "normal", "ordinary", "county")

@@ -68,3 +68,40 @@ async def seed_all(conn: asyncpg.Connection) -> dict[str, int]:
         counts = await seed_reference(conn)
         counts["units"] = await seed_units(conn)
     return counts
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The same server's URL for another database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def fresh_database(admin_url: str, name: str) -> str:
+    """Drop and recreate a database, migrate it and load the sample data; returns its URL.
+
+    For tests and benchmarks, which each want a clean database on a shared server."""
+    from hotline import db
+
+    await drop_database(admin_url, name)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = database_url(admin_url, name)
+    conn = await db.connect(url)
+    try:
+        await db.migrate(conn)
+        await seed_all(conn)
+    finally:
+        await conn.close()
+    return url

@@ -10,7 +10,6 @@ import shutil
 import tempfile
 from pathlib import Path
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -20,7 +19,7 @@ from hotline import db
 from hotline.app import create_app
 from hotline.auth import create_token
 from hotline.embedded import EmbeddedPostgres, EmbeddedValkey
-from hotline.seed import seed_all
+from hotline.seed import drop_database, fresh_database
 from hotline.settings import Settings
 from models.enums import Role
 
@@ -35,9 +34,6 @@ class Servers:
     redis_url: str
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 @pytest.fixture(scope="session")
@@ -64,36 +60,10 @@ def servers(tmp_path_factory) -> Servers:
     shutil.rmtree(state, ignore_errors=True)
 
 
-async def drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
-
-
-async def fresh_database(admin_url: str, name: str = TEST_DB) -> str:
-    """Drop and create a database, migrate and seed it; return its URL."""
-    await drop_database(admin_url, name)
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    url = _with_database(admin_url, name)
-    conn = await db.connect(url)
-    try:
-        await db.migrate(conn)
-        await seed_all(conn)
-    finally:
-        await conn.close()
-    return url
-
-
 @pytest.fixture(scope="session")
 async def database_url(servers) -> str:
     """A freshly migrated and seeded test database."""
-    return await fresh_database(servers.admin_url)
+    return await fresh_database(servers.admin_url, TEST_DB)
 
 
 @pytest.fixture(scope="module")
