@@ -89,6 +89,15 @@ def preload(model_dir=None) -> None:
     _PRELOADED["split"] = _load_split_model()
 
 
+async def load_areas(pool) -> list:
+    """The areas in the database (the sample CSV is only what `hotline seed` loads)."""
+    from models.enums import Tier
+
+    rows = await pool.fetch("SELECT code, name, short_name, level, parent_code FROM areas")
+    return [address.Area(r["code"], r["name"], r["short_name"] or r["name"], Tier(r["level"]), r["parent_code"])
+            for r in rows]
+
+
 async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
     """The active units as the dispatch decision sees them, and their ids by code."""
     from routing.units import UnitSeed
@@ -111,7 +120,7 @@ async def pipeline_ctx(app: web.Application):
         split_model = await loop.run_in_executor(executor, _load_split_model)
     categories = {r["name"]: r["code"] for r in await app[keys.POOL].fetch("SELECT code, name FROM categories")}
     units, unit_ids = await load_units(app[keys.POOL])
-    app[keys.MODELS] = Models(classifier, split_model, address.load_areas(), dispatch.load_catalogue(),
+    app[keys.MODELS] = Models(classifier, split_model, await load_areas(app[keys.POOL]), dispatch.load_catalogue(),
                               units, unit_ids, categories, executor, settings.home_province)
     yield
     executor.shutdown(wait=False, cancel_futures=True)

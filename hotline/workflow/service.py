@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 
 import asyncpg
 from aiohttp import web
@@ -12,7 +11,7 @@ from hotline import keys
 from hotline.auth import Principal
 from hotline.tickets.service import scope_clause
 from models.enums import Status
-from routing import address, dispatch
+from routing import dispatch
 
 OPEN = ("dispatched", "signed", "in_progress")
 
@@ -34,21 +33,15 @@ class Reference:
     units: dispatch.UnitIndex
 
 
-@lru_cache(maxsize=1)
-def _static_reference() -> tuple[list, dict]:
-    return address.load_areas(), dispatch.load_catalogue()
-
-
 async def reference(app: web.Application) -> Reference:
     """The intake pipeline's loaded reference data, or a fresh load when it is not running."""
     models = app.get(keys.MODELS)
     if models is not None:
         return Reference(models.areas, models.catalogue, models.units)
-    from hotline.pipeline import load_units
+    from hotline.pipeline import load_areas, load_units
 
-    areas, catalogue = _static_reference()
     units, _ = await load_units(app[keys.POOL])
-    return Reference(areas, catalogue, units)
+    return Reference(await load_areas(app[keys.POOL]), dispatch.load_catalogue(), units)
 
 
 # --- one ticket -------------------------------------------------------------------------------

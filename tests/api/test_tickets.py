@@ -145,3 +145,32 @@ async def test_events_are_append_only(pool, client, agent):
     created = await (await client.post("/api/v1/tickets", json=ticket_body(), headers=agent)).json()
     with pytest.raises(Exception, match="append-only"):
         await pool.execute("UPDATE ticket_events SET reason = 'x' WHERE ticket_id = $1", created["id"])
+
+
+async def test_an_unseeded_database_sends_tickets_to_triage_not_500(servers, agent):
+    """`hotline serve` without sample data: intake places addresses only on the areas in the database."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from hotline import db
+    from hotline.app import create_app
+    from hotline.auth import create_token
+    from hotline.seed import database_url, drop_database
+    from hotline.settings import Settings
+    from models.enums import Role
+
+    await drop_database(servers.admin_url, "hotline_unseeded")
+    admin = await db.connect(servers.admin_url)
+    await admin.execute("CREATE DATABASE hotline_unseeded")
+    await admin.close()
+    url = database_url(servers.admin_url, "hotline_unseeded")
+    conn = await db.connect(url)
+    await db.migrate(conn)
+    _, secret = await create_token(conn, Role.AGENT)
+    await conn.close()
+    app = create_app(Settings(database_url=url, redis_url=servers.redis_url, scheduler_enabled=False))
+    async with TestClient(TestServer(app)) as c:
+        resp = await c.post("/api/v1/tickets", headers={"Authorization": f"Bearer {secret}"},
+                            json={"channel": "phone", "content": "如皋市海阳路的路灯坏了", "address": "江苏省南通市如皋市海阳路"})
+        body = await resp.json()
+    await drop_database(servers.admin_url, "hotline_unseeded")
+    assert resp.status == 201 and body["status"] == "triage" and body["county_code"] is None
