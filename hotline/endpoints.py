@@ -44,9 +44,6 @@ def _no_nul(value: str) -> str:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 
-ALL_ROLES = frozenset(Role)
-
-
 @dataclass(frozen=True)
 class Endpoint:
     method: str

@@ -25,7 +25,6 @@ class Notifier:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self.failures = 0
 
     async def publish(self, fields: dict, unit_id: int | None = None) -> bool:
         """XADD to the streams; False (and logged) when Valkey is unavailable."""
@@ -38,7 +37,6 @@ class Notifier:
                 await pipe.execute()
             return True
         except (RedisError, OSError) as exc:
-            self.failures += 1
             log.warning("valkey publish failed (%s); event kept in database only", type(exc).__name__)
             return False
 

@@ -31,11 +31,6 @@ ON CONFLICT (ticket_id, round) DO NOTHING
 RETURNING id
 """
 
-ACTIVE_UNITS = """
-SELECT u.code, tu.role FROM ticket_units tu JOIN units u ON u.id = tu.unit_id
-WHERE tu.ticket_id = $1 AND tu.active ORDER BY tu.role, u.code
-"""
-
 
 async def lock_ticket(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(LOCK_TICKET, ticket_id)
@@ -56,13 +51,6 @@ async def add_result(conn: asyncpg.Connection, t: asyncpg.Record, *, outcome: st
     """The round's one outcome; None when it was already recorded."""
     return await conn.fetchval(INSERT_RESULT, t["id"], t["reopen_count"], outcome, via, satisfaction, solved,
                                comment, attempts, decision, t["unit_id"], t["requester_type"], actor_id, at)
-
-
-async def active_units(conn: asyncpg.Connection, ticket_id: int) -> tuple[str | None, tuple[str, ...]]:
-    """(lead unit code, supporting unit codes) currently assigned."""
-    rows = await conn.fetch(ACTIVE_UNITS, ticket_id)
-    lead = next((r["code"] for r in rows if r["role"] == "lead"), None)
-    return lead, tuple(r["code"] for r in rows if r["role"] == "support")
 
 
 # One-time survey links: the secret goes to the requester by SMS, only its hash is stored.

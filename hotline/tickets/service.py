@@ -34,22 +34,6 @@ def request_hash(data: TicketIn) -> bytes:
     return hashlib.sha256(data.model_dump_json().encode()).digest()
 
 
-AREA_CHAIN = """
-WITH RECURSIVE chain AS (
-    SELECT code, level, parent_code FROM areas WHERE code = $1
-    UNION ALL
-    SELECT a.code, a.level, a.parent_code FROM areas a JOIN chain ON a.code = chain.parent_code
-)
-SELECT code, level FROM chain
-"""
-
-
-async def area_chain(conn: asyncpg.Connection, code: str) -> dict[str, str] | None:
-    """{level: code} from the area up to its province, or None for an unknown code."""
-    rows = await conn.fetch(AREA_CHAIN, code)
-    return {r["level"]: r["code"] for r in rows} or None
-
-
 INSERT_TICKET = """
 INSERT INTO tickets (
     ticket_no, channel, requester_type, requester_name, requester_phone, requester_id_number,
