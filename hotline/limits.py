@@ -37,21 +37,25 @@ class LocalWindow:
         return self.counts[key]
 
 
+# INCR, and set the expiry when the window's key is new: one atomic command per request.
+COUNT_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
 async def count_hit(app: web.Application, key: str) -> int:
     """Requests by this token in the current minute, across processes when Valkey is up."""
     window = int(time.time() // 60)
-    redis_key = f"hotline:rate:{key}:{window}"
     try:
-        async with app[keys.REDIS].pipeline(transaction=False) as pipe:
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, 120)
-            count, _ = await pipe.execute()
-        return int(count)
+        return int(await app[COUNTER](keys=[f"hotline:rate:{key}:{window}"], args=[120]))
     except (RedisError, OSError):
         return app[LOCAL].hit(key)
 
 
 LOCAL = web.AppKey("rate_local", LocalWindow)
+COUNTER = web.AppKey("rate_counter", object)
 INFLIGHT = web.AppKey("inflight", list)
 
 
@@ -86,5 +90,6 @@ async def rate_limit_middleware(request: web.Request, handler):
 
 
 def install(app: web.Application) -> None:
+    """Per-process state of the middlewares; the Valkey counter script is bound when Valkey opens."""
     app[LOCAL] = LocalWindow()
     app[INFLIGHT] = [0]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from hotline import keys
+from hotline.batching import Batcher
 from hotline.tickets.models import TicketIn
 from models.enums import Disposition
 from routing import address, dispatch
-from routing.split import SplitDecision, decide_split
+from routing.split import SplitDecision, decide_splits
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,16 @@ class Models:
     categories: dict[str, str]         # Chinese name -> code
     executor: ThreadPoolExecutor
     home_province: str = "320000"
+    predictor: Batcher | None = None   # classifier + split model, batched across concurrent requests
+
+    def __post_init__(self) -> None:
+        if self.predictor is None:
+            self.predictor = Batcher(self.predict_many, self.executor)
+
+    def predict_many(self, texts: list[str]) -> list[tuple[object | None, SplitDecision]]:
+        """Department prediction (None without a classifier) and 110 split for each text."""
+        predictions = self.classifier.predict(texts) if self.classifier is not None else [None] * len(texts)
+        return list(zip(predictions, decide_splits(texts, model=self.split_model)))
 
 
 @dataclass
@@ -89,13 +100,13 @@ def preload(model_dir=None) -> None:
     _PRELOADED["split"] = _load_split_model()
 
 
-async def load_areas(pool) -> list:
+async def load_areas(pool) -> address.AreaTable:
     """The areas in the database (the sample CSV is only what `hotline seed` loads)."""
     from models.enums import Tier
 
-    rows = await pool.fetch("SELECT code, name, short_name, level, parent_code FROM areas")
-    return [address.Area(r["code"], r["name"], r["short_name"] or r["name"], Tier(r["level"]), r["parent_code"])
-            for r in rows]
+    rows = await pool.fetch("SELECT code, name, short_name, level, parent_code FROM areas ORDER BY code")
+    return address.table(address.Area(r["code"], r["name"], r["short_name"] or r["name"], Tier(r["level"]),
+                                      r["parent_code"]) for r in rows)
 
 
 async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
@@ -126,13 +137,6 @@ async def pipeline_ctx(app: web.Application):
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _predict(models: Models, text: str):
-    """Classifier and split model together, in one executor call."""
-    prediction = models.classifier.predict([text])[0] if models.classifier is not None else None
-    split = decide_split(text, model=models.split_model)
-    return prediction, split
-
-
 def place(models: Models, data: TicketIn):
     """The request's area chain from its explicit code or its address text."""
     return address.resolve(data.address or data.content, models.areas, models.home_province, data.area_code)
@@ -149,8 +153,7 @@ def keep_on_hotline(split: SplitDecision) -> SplitDecision:
 async def assess(models: Models, data: TicketIn, threshold: float, *, inbound_110: bool = False) -> Assessment:
     """All intake decisions for one request (inbound_110: a 双非 call handed over by 110)."""
     text = f"{data.title}\n{data.content}" if data.title else data.content
-    loop = asyncio.get_running_loop()
-    prediction, split = await loop.run_in_executor(models.executor, _predict, models, text)
+    prediction, split = await models.predictor.submit(text)
     if inbound_110:
         split = keep_on_hotline(split)
     resolution = place(models, data)

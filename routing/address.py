@@ -120,16 +120,41 @@ class _Hit:
     legacy: str = ""
 
 
-def load_areas(path: str | Path | None = None) -> list[Area]:
+class AreaTable(tuple):
+    """An immutable area table that hashes once: it keys the lookup caches below, and hashing
+    a plain tuple of areas on every call would cost more than the lookup it saves."""
+
+    def __hash__(self) -> int:
+        cached = self.__dict__.get("hash")
+        if cached is None:
+            cached = self.__dict__["hash"] = tuple.__hash__(self)
+        return cached
+
+    def __add__(self, other: Iterable[Area]) -> "AreaTable":
+        return AreaTable((*self, *other))
+
+
+def table(areas: Iterable[Area]) -> AreaTable:
+    """The areas as an AreaTable (returned as is when it already is one)."""
+    return areas if isinstance(areas, AreaTable) else AreaTable(areas)
+
+
+def load_areas(path: str | Path | None = None) -> AreaTable:
     """Read the area CSV (default: the shipped Jiangsu table)."""
     with open(path or AREAS_CSV, encoding="utf-8", newline="") as fh:
-        return [Area(r["code"], r["name"], r["short_name"] or r["name"], Tier(r["level"]),
-                     r["parent_code"] or None) for r in csv.DictReader(fh)]
+        return AreaTable(Area(r["code"], r["name"], r["short_name"] or r["name"], Tier(r["level"]),
+                              r["parent_code"] or None) for r in csv.DictReader(fh))
 
 
 def chain_for(code: str, areas: Sequence[Area]) -> Chain:
     """Build the province/city/county chain for a known area code."""
-    by_code = _by_code(tuple(areas))
+    return _chain(code, table(areas))
+
+
+@lru_cache(maxsize=4096)
+def _chain(code: str, areas: AreaTable) -> Chain:
+    """chain_for, memoised per table."""
+    by_code = _by_code(areas)
     area = by_code.get(code)
     if area is None:
         raise UnknownAreaCode(code)
@@ -146,7 +171,7 @@ def chain_for(code: str, areas: Sequence[Area]) -> Chain:
 def resolve(address_text: str | None, areas: Sequence[Area], home_province: str = "320000",
             area_code: str | None = None) -> Resolution:
     """Find province, city and county in address text; an explicit area_code wins."""
-    areas = tuple(areas)
+    areas = table(areas)
     text = _normalise(address_text)
     if area_code:
         return _from_code(area_code, text, areas, home_province)
@@ -248,16 +273,30 @@ def _nothing(text: str) -> Resolution:
 
 
 def _hits(text: str, areas: tuple[Area, ...]) -> list[_Hit]:
-    """All name occurrences, minus those inside a longer match and roads named after places."""
-    raw: list[_Hit] = []
-    for alias, area, full, legacy in _aliases(areas):
-        start = text.find(alias)
-        while start >= 0:
-            end = start + len(alias)
-            if full or not text.startswith(_ROAD_SUFFIXES, end):
-                raw.append(_Hit(start, end, area, full, legacy))
-            start = text.find(alias, start + 1)
+    """All name occurrences, minus those inside a longer match and roads named after places.
+
+    Ordered by alias (table order), then position.
+    """
+    index = _alias_index(areas)
+    found: list[tuple[int, _Hit]] = []
+    for start, ch in enumerate(text):
+        for order, (alias, area, full, legacy) in index.get(ch, ()):
+            if text.startswith(alias, start):
+                end = start + len(alias)
+                if full or not text.startswith(_ROAD_SUFFIXES, end):
+                    found.append((order, _Hit(start, end, area, full, legacy)))
+    found.sort(key=lambda pair: pair[0])  # stable: positions stay ascending within an alias
+    raw = [h for _, h in found]
     return [h for h in raw if not any(_inside(h, o) for o in raw)]
+
+
+@lru_cache(maxsize=8)
+def _alias_index(areas: tuple[Area, ...]) -> dict[str, tuple]:
+    """Aliases (with their ordinal) by first character, so a text is scanned once."""
+    index: dict[str, list] = {}
+    for order, item in enumerate(_aliases(areas)):
+        index.setdefault(item[0][0], []).append((order, item))
+    return {ch: tuple(items) for ch, items in index.items()}
 
 
 def _inside(hit: _Hit, other: _Hit) -> bool:

@@ -59,9 +59,13 @@ class SplitModel:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Class probabilities keyed by disposition value ("12345", "110", "joint")."""
+        return self.probabilities_many([text])[0]
+
+    def probabilities_many(self, texts: list[str]) -> list[dict[str, float]]:
+        """probabilities() for several texts in one model call."""
         predictor = self.fast or self.pipeline
-        probs = predictor.predict_proba([text])[0]
-        return {str(c): float(p) for c, p in zip(predictor.classes_, probs)}
+        classes = [str(c) for c in predictor.classes_]
+        return [dict(zip(classes, map(float, row))) for row in predictor.predict_proba(texts)]
 
 
 def load_split_model(path: str | Path = MODEL_DIR) -> SplitModel:
@@ -85,10 +89,20 @@ def load_split_model(path: str | Path = MODEL_DIR) -> SplitModel:
 
 def decide_split(text: str, *, model: SplitModel | None = None) -> SplitDecision:
     """Decide 12345 / 110 / joint for one call text (rules only when model is None)."""
-    norm = normalize(text or "")
-    rules = scan(norm)
+    return decide_splits([text], model=model)[0]
+
+
+def decide_splits(texts: list[str], *, model: SplitModel | None = None) -> list[SplitDecision]:
+    """decide_split() for several texts, with one model call for all of them."""
+    texts = [t or "" for t in texts]
+    probs = model.probabilities_many(texts) if model is not None and texts else [None] * len(texts)
+    return [_decide(text, p, model) for text, p in zip(texts, probs)]
+
+
+def _decide(text: str, probs: dict[str, float] | None, model: SplitModel | None) -> SplitDecision:
+    """One decision from the rules on text and the model's probabilities (None: rules only)."""
+    rules = scan(normalize(text))
     rule_p = rule_probability(rules)
-    probs = model.probabilities(text or "") if model is not None else None
     model_p = police_probability(probs) if probs is not None else None
     score = rule_p if model_p is None else noisy_or(rule_p, model_p)
     by_rule = rule_disposition(rules)

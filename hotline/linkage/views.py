@@ -62,17 +62,19 @@ async def receive_handoff(request: web.Request) -> web.Response:
     body = await parse_body(request, HandoffIn, settings.max_body_bytes)
     pool = request.app[keys.POOL]
     existing = await pool.fetchval(BY_INCIDENT, body.incident_no)
-    created = False
+    created, row = False, None
     if existing is None:
         data = TicketIn(channel=Channel.POLICE_110, requester=body.requester, content=body.content,
                         address=body.address, area_code=body.area_code, urgency=body.urgency)
         try:
-            existing, created = await flows.receive(
+            row, created = await flows.receive(
                 pool, request.app[keys.MODELS], settings.triage_threshold, principal, data,
                 f"110:{body.incident_no}", extra={"police_incident_no": body.incident_no}, inbound_110=True)
         except asyncpg.UniqueViolationError:  # the same incident pushed concurrently by another token
             existing = await pool.fetchval(BY_INCIDENT, body.incident_no)
-    row = await service.get(pool, existing)
+    if row is None:
+        row = await service.get(pool, existing)
+    existing = row["id"]
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     return json_response(ticket_out(row, principal), status=201 if created else 200,

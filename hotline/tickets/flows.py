@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timezone
 
 import asyncpg
@@ -61,12 +62,6 @@ async def _unit_ids(conn: asyncpg.Connection, models: Models, codes: list[str]) 
     return [models.unit_ids[c] for c in codes]
 
 
-ADD_UNITS = """
-INSERT INTO ticket_units (ticket_id, unit_id, role, assigned_at)
-SELECT $1, u.unit_id, u.role, $4 FROM unnest($2::int[], $3::text[]) AS u(unit_id, role)
-"""
-
-
 def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dict]:
     """Where the new ticket goes from `received`: (status, ticket columns, event) — decided before writing."""
     if a.to_police_only:
@@ -86,11 +81,11 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
 
 async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, extra: dict | None = None,
-                  inbound_110: bool = False) -> tuple[int, bool]:
-    """Register a request; returns (ticket id, created). Committed before returning.
+                  inbound_110: bool = False) -> tuple[asyncpg.Record, bool]:
+    """Register a request; returns (ticket row, created). Committed before returning.
 
-    The ticket is written once, in its final intake state, with its units and events:
-    three statements in one transaction.
+    The ticket is written once, in its final intake state, with its units and events, in one
+    statement; a hand-off to 110 joins it in one transaction.
     """
     try:
         a = await assess(models, data, threshold, inbound_110=inbound_110)
@@ -98,26 +93,25 @@ async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principa
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
     now = datetime.now(timezone.utc)
     status, columns, event = settle(a, data, now)
+    events = [{"action": "receive", "to_status": "received",
+               "data": {**service.event_payload(data), **assessment_event(a)}},
+              {**event, "from_status": "received", "to_status": status}]
+    handoff = a.split.disposition in (Disposition.POLICE, Disposition.JOINT)
     async with pool.acquire() as conn:
         units = []
         if status == "dispatched":
             d = a.decision
             units = await _unit_ids(conn, models, [d.lead.code, *(u.code for u in d.supporting)])
             columns["unit_id"] = units[0]
-        async with conn.transaction():
-            ticket_id = await service.insert_ticket(
+        async with conn.transaction() if handoff else nullcontext():
+            row = await service.receive_ticket(
                 conn, principal, data, chain=chain_of(a),
                 fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},
-                idempotency_key=idempotency_key)
-            if ticket_id is None:
-                return await service.get_by_idempotency_key(conn, principal, idempotency_key, data), False
-            if units:
-                await conn.execute(ADD_UNITS, ticket_id, units, ["lead"] + ["support"] * (len(units) - 1), now)
-            await service.add_events(conn, ticket_id, principal, [
-                {"action": "receive", "to_status": "received",
-                 "data": {**service.event_payload(data), **assessment_event(a)}},
-                {**event, "from_status": "received", "to_status": status}])
-            if a.split.disposition in (Disposition.POLICE, Disposition.JOINT):
-                await outbox.enqueue_handoff(conn, ticket_id, a.split.reasons,
+                idempotency_key=idempotency_key, unit_ids=units, events=events)
+            if row is not None and handoff:
+                await outbox.enqueue_handoff(conn, row["id"], a.split.reasons,
                                              a.split.disposition == Disposition.JOINT)
-    return ticket_id, True
+        if row is None:
+            ticket_id = await service.get_by_idempotency_key(conn, principal, idempotency_key, data)
+            return await service.get(conn, ticket_id), False
+    return row, True

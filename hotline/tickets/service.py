@@ -11,14 +11,16 @@ from hotline.errors import ApiError
 from hotline.tickets.models import TicketIn, TicketQuery
 from models.enums import Role
 
-TICKET_COLUMNS = """
+BASE_COLUMNS = """
 t.id, t.ticket_no, t.channel, t.requester_type, t.requester_name, t.requester_phone,
 t.requester_id_number, t.requester_org, t.requester_credit_code, t.confidential,
 t.title, t.content, t.address, t.area_code, t.province_code, t.city_code, t.county_code,
 t.urgency, t.status, t.category_code, c.name AS category_name, t.category_confidence,
 t.model_version, t.disposition, t.unit_id, u.code AS unit_code, u.name AS unit_name,
 t.created_by, t.created_at, t.updated_at, t.split_reasons, t.split_review, t.triage_reason, t.tier,
-t.police_incident_no, t.sign_by, t.reply_by, t.category_source,
+t.police_incident_no, t.sign_by, t.reply_by, t.category_source
+"""
+TICKET_COLUMNS = BASE_COLUMNS + """,
 ARRAY(SELECT tu.unit_id FROM ticket_units tu WHERE tu.ticket_id = t.id AND tu.active AND tu.role = 'support')
     AS support_unit_ids
 """
@@ -34,8 +36,7 @@ def request_hash(data: TicketIn) -> bytes:
     return hashlib.sha256(data.model_dump_json().encode()).digest()
 
 
-INSERT_TICKET = """
-INSERT INTO tickets (
+TICKET_VALUES = """
     ticket_no, channel, requester_type, requester_name, requester_phone, requester_id_number,
     requester_org, requester_credit_code, confidential, title, content, address,
     area_code, province_code, city_code, county_code, urgency, status,
@@ -48,7 +49,30 @@ VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
 ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id
+"""
+
+# Intake's write: the ticket, its units and its events in one statement (one round trip, atomic),
+# answering with the ticket as `get` would. The sibling inserts are not visible to the final SELECT
+# (one snapshot), so the supporting units come from the parameter. No row: the idempotency key was used.
+RECEIVE_TICKET = f"""
+WITH t AS (
+    INSERT INTO tickets ({TICKET_VALUES} RETURNING *
+), tu AS (
+    INSERT INTO ticket_units (ticket_id, unit_id, role, assigned_at)
+    SELECT t.id, x.unit_id, CASE WHEN x.n = 1 THEN 'lead' ELSE 'support' END, t.dispatched_at
+    FROM t, unnest($36::int[]) WITH ORDINALITY AS x(unit_id, n)
+), ev AS (
+    INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
+    SELECT t.id, t.created_by, $37, e.action, e.from_status::ticket_status, e.to_status::ticket_status,
+           e.reason, e.data
+    FROM t, unnest($38::text[], $39::text[], $40::text[], $41::text[], $42::jsonb[])
+         WITH ORDINALITY AS e(action, from_status, to_status, reason, data, n)
+    ORDER BY e.n
+)
+SELECT {BASE_COLUMNS}, coalesce(($36::int[])[2:], '{{}}') AS support_unit_ids
+FROM t
+LEFT JOIN categories c ON c.code = t.category_code
+LEFT JOIN units u ON u.id = t.unit_id
 """
 
 INSERT_EVENT = """
@@ -69,10 +93,8 @@ FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
 async def add_events(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None,
                      events: list[dict]) -> None:
     """Append several events in one statement (order kept): dicts with action, from/to status, reason, data."""
-    cols = [[e.get(k) for e in events] for k in ("action", "from_status", "to_status", "reason")]
-    cols[3] = [r or "" for r in cols[3]]
     await conn.execute(INSERT_EVENTS, ticket_id, principal.token_id if principal else None,
-                       principal.role.value if principal else None, *cols, [e.get("data") or {} for e in events])
+                       principal.role.value if principal else None, *_event_columns(events))
 
 
 async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, *,
@@ -84,13 +106,22 @@ async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Princip
         principal.role.value if principal else None, action, from_status, to_status, reason, data or {})
 
 
-async def insert_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, *,
-                        chain: dict[str, str], fields: dict, idempotency_key: str | None) -> int | None:
-    """Insert the ticket row; None when the idempotency key was already used."""
+def _event_columns(events: list[dict]) -> list[list]:
+    """Events as the column arrays the INSERT ... SELECT FROM unnest() statements take."""
+    cols = [[e.get(k) for e in events] for k in ("action", "from_status", "to_status", "reason")]
+    cols[3] = [r or "" for r in cols[3]]
+    return [*cols, [e.get("data") or {} for e in events]]
+
+
+async def receive_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, *,
+                         chain: dict[str, str], fields: dict, idempotency_key: str | None,
+                         unit_ids: list[int], events: list[dict]) -> asyncpg.Record | None:
+    """Insert the ticket with its units (lead first) and events; the new row, or None when the
+    idempotency key was already used."""
     r = data.requester
     title = data.title or data.content[:30]
-    return await conn.fetchval(
-        INSERT_TICKET, data.channel.value, r.type.value, r.name, r.phone, r.id_number, r.org,
+    return await conn.fetchrow(
+        RECEIVE_TICKET, data.channel.value, r.type.value, r.name, r.phone, r.id_number, r.org,
         r.credit_code, data.confidential, title, data.content, data.address,
         chain.get("area"), chain.get("province"), chain.get("city"), chain.get("county"),
         data.urgency.value, fields.get("status", "received"), fields.get("category_code"),
@@ -98,7 +129,8 @@ async def insert_ticket(conn: asyncpg.Connection, principal: Principal, data: Ti
         fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data),
         fields.get("category_source"), fields.get("split_reasons", []), fields.get("split_review", False),
         fields.get("triage_reason", ""), fields.get("police_incident_no"), fields.get("tier"),
-        fields.get("dispatched_at"), fields.get("sign_by"), fields.get("reply_by"), fields.get("next_escalation_at"))
+        fields.get("dispatched_at"), fields.get("sign_by"), fields.get("reply_by"), fields.get("next_escalation_at"),
+        unit_ids, principal.role.value, *_event_columns(events))
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"

@@ -29,9 +29,9 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = request[keys.PRINCIPAL]
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     key = idempotency_key(request)
-    ticket_id, created = await flows.receive(request.app[keys.POOL], request.app[keys.MODELS],
-                                             settings.triage_threshold, principal, data, key)
-    row = await service.get(request.app[keys.POOL], ticket_id)
+    row, created = await flows.receive(request.app[keys.POOL], request.app[keys.MODELS],
+                                       settings.triage_threshold, principal, data, key)
+    ticket_id = row["id"]
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
