@@ -21,6 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from classifier import segment, text
+
 PROBE_TEXTS = ["楼下烧烤摊占道经营到半夜，油烟很大", "包工头拖欠工资三个月，电话13812345678",
                "小区物业费太贵，飞线充电没人管", "", "ABC 12345"]
 
@@ -115,12 +117,19 @@ class _CharBlock(_Block):
         """(doc index, column) of every char n-gram occurrence in the vocabulary."""
         docs = [_WHITESPACE_RUN.sub(" ", d) for d in docs]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        ids = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        ids = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
         return _ngram_occurrences(ids, lengths, self.tables, 1 << _CP_BITS)
 
 
 class _WordBlock(_Block):
-    """Word n-gram block: Python tokenizer, then vectorised n-gram lookup on token ids."""
+    """Word n-gram block: tokenizer, then vectorised n-gram lookup on token ids.
+
+    Batches of at least BATCH_MIN docs tokenised by classifier.text's jieba
+    tokenizers are segmented by classifier.segment (same tokens, numpy);
+    smaller ones keep the per-doc Python tokenizer for low latency.
+    """
+
+    BATCH_MIN = 16
 
     def __init__(self, vec: TfidfVectorizer, offset: int):
         """Map vocabulary tokens to ids and n-grams to packed id keys."""
@@ -142,17 +151,36 @@ class _WordBlock(_Block):
                 key = key * self.base + self.token_ids[t]
             by_n[len(toks)].append((key, vec.vocabulary_[feat] + offset))
         self.tables = {n: _table(p) for n, p in by_n.items()}
+        self.vocab = self._batch_vocabulary()
 
-    def occurrences(self, docs: list[str]):
-        """(doc index, column) of every word n-gram occurrence in the vocabulary."""
+    def _batch_vocabulary(self):
+        """segment.Vocabulary of token_ids when the tokenizer is classifier.text's jieba one, else None.
+
+        Built at compile time, so the segmentation tables (built once per
+        process) are ready before the service forks its workers.
+        """
+        if self.tokenizer is not text.tokenize_normalized and self.tokenizer is not text.tokenize:
+            return None
+        return segment.Vocabulary(self.token_ids)
+
+    def _token_ids(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(token id or -1 of every token, tokens per doc), batch-segmented for large batches."""
+        if self.vocab is not None and len(docs) >= self.BATCH_MIN:
+            if self.tokenizer is text.tokenize:
+                docs = [text.normalize(d) for d in docs]
+            return self.vocab.lookup(docs)
         get, tok = self.token_ids.get, self.tokenizer
         ids, lengths = [], []
         for doc in docs:
             toks = tok(doc)
             ids.extend([get(t, -1) for t in toks])
             lengths.append(len(toks))
-        return _ngram_occurrences(np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
-                                  self.tables, self.base)
+        return np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+
+    def occurrences(self, docs: list[str]):
+        """(doc index, column) of every word n-gram occurrence in the vocabulary."""
+        ids, lengths = self._token_ids(docs)
+        return _ngram_occurrences(ids, lengths, self.tables, self.base)
 
 
 def _make_block(vec: TfidfVectorizer, offset: int) -> _Block:
