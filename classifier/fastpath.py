@@ -214,7 +214,7 @@ class _Linear:
                 raise ValueError("coefficient shape or classes mismatch")
             coefs.append(coef)
             intercepts.append(np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64), coef.shape[:1]))
-            self.parts.append((slice(col, col + coef.shape[0]), kind, cc))
+            self.parts.append((slice(col, col + coef.shape[0]), kind, _sigmoids(cc) if kind == "sigmoid" else cc))
             col += coef.shape[0]
         self.W = np.ascontiguousarray(np.vstack(coefs).T.astype(np.float32))
         self.b = np.concatenate(intercepts)
@@ -240,15 +240,18 @@ class _Linear:
         if kind == "temperature":
             logits = np.column_stack([-d[:, 0], d[:, 0]]) if d.shape[1] == 1 else d
             return softmax(cc.calibrators[0].beta_ * logits, axis=1)
-        p = np.zeros((d.shape[0], n))
-        for k, cal in enumerate(cc.calibrators):
-            idx = k + 1 if n == 2 else k
-            p[:, idx] = expit(-(cal.a_ * d[:, k] + cal.b_))
+        a, b = cc  # sigmoid calibration: one (a, b) per decision column
+        p = expit(-(a * d[:, :len(a)] + b))
         if n == 2:
-            p[:, 0] = 1.0 - p[:, 1]
-            return p
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
         den = p.sum(axis=1, keepdims=True)
         return np.divide(p, den, out=np.full_like(p, 1.0 / n), where=den != 0)
+
+
+def _sigmoids(cc) -> tuple[np.ndarray, np.ndarray]:
+    """The sigmoid calibrators' slopes and intercepts as arrays (one per decision column)."""
+    return (np.array([cal.a_ for cal in cc.calibrators], dtype=np.float64),
+            np.array([cal.b_ for cal in cc.calibrators], dtype=np.float64))
 
 
 class FastPredictor:
