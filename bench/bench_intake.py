@@ -9,7 +9,7 @@ way. Reported: requests/s, p50/p99 latency, the ratio intake/ceiling (target
 ≥ 0.4 with p99 < 100 ms) and the peak RSS of the service's worker processes
 (summed; target < 500 MB).
 
-    python3 bench/bench_intake.py [--seconds 20] [--concurrency 32] [--workers 2] [--quick]
+    python3 bench/bench_intake.py [--seconds 20] [--concurrency 4 16 32] [--workers 2] [--quick]
 
 Servers: DATABASE_URL / REDIS_URL when set (a database `hotline_bench` is created
 there), else embedded PostgreSQL and Valkey in a temporary state dir. The load
@@ -369,21 +369,23 @@ async def _python_load(port: int, token: str, seconds: int, concurrency: int) ->
     return Load(len(lat), ok, errors, elapsed, pick(0.50), pick(0.99), lat[-1] * 1000 if lat else 0.0)
 
 
-def drive(target: Target, token: str, args, state: Path) -> Load:
-    """Warm up, then drive the target for args.seconds while sampling its RSS."""
+def drive(target: Target, token: str, args, state: Path) -> list[Load]:
+    """For each concurrency: warm up, then drive the target for args.seconds; RSS sampled throughout."""
     use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
     warm = min(3, max(1, args.seconds // 5))
     sampler = threading.Thread(target=target.sample_rss, daemon=True)
     sampler.start()
-    if use_wrk:
-        run_wrk(target.port, token, warm, args.concurrency, 1, state)
-        load = run_wrk(target.port, token, args.seconds, args.concurrency, 1, state)
-    else:
-        asyncio.run(_python_load(target.port, token, warm, args.concurrency))
-        load = asyncio.run(_python_load(target.port, token, args.seconds, args.concurrency))
+    loads = []
+    for conc in args.concurrency:
+        if use_wrk:
+            run_wrk(target.port, token, warm, conc, 1, state)
+            loads.append(run_wrk(target.port, token, args.seconds, conc, 1, state))
+        else:
+            asyncio.run(_python_load(target.port, token, warm, conc))
+            loads.append(asyncio.run(_python_load(target.port, token, args.seconds, conc)))
     target._stop.set()
     sampler.join(2)
-    return load
+    return loads
 
 
 # --------------------------------------------------------------------------- report
@@ -406,32 +408,36 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {ram} RAM"
 
 
-def report(intake: Load, ceiling: Load, t_in: Target, t_ce: Target, args, generator: str, stored: tuple,
+def report(runs: list[tuple[int, Load, Load]], t_in: Target, t_ce: Target, args, generator: str, stored: tuple,
            model_note: str) -> str:
-    ratio = intake.rps / ceiling.rps if ceiling.rps else 0.0
-    ok_ratio = "✅" if ratio >= 0.4 else "❌"
-    ok_p99 = "✅" if intake.p99_ms < 100 else "❌"
-    ok_rss = "✅" if t_in.peak_rss < 500 else "❌"
+    """Markdown: one row per concurrency (intake beside the ceiling), then memory."""
+    ok = lambda cond: "✅" if cond else "❌"  # noqa: E731
     rows = [
-        "| target | workers | req/s (2xx) | p50 ms | p99 ms | max ms | non-2xx / errors | peak RSS (workers) |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| intake: `hotline serve --workers {args.workers}` | {t_in.workers_seen} | {intake.rps:,.0f} | "
-        f"{intake.p50_ms:.1f} | {intake.p99_ms:.1f} | {intake.max_ms:.0f} | {intake.errors} | {t_in.peak_rss:.0f} MB |",
-        f"| ceiling: bare aiohttp + one asyncpg INSERT | {t_ce.workers_seen} | {ceiling.rps:,.0f} | "
-        f"{ceiling.p50_ms:.1f} | {ceiling.p99_ms:.1f} | {ceiling.max_ms:.0f} | {ceiling.errors} | "
-        f"{t_ce.peak_rss:.0f} MB |",
+        "| connections | intake req/s | intake p50 ms | intake p99 ms | ceiling req/s | ceiling p50 ms | "
+        "ceiling p99 ms | intake / ceiling (≥ 0.4) | intake p99 < 100 ms | intake non-2xx |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for conc, intake, ceiling in runs:
+        ratio = intake.rps / ceiling.rps if ceiling.rps else 0.0
+        rows.append(f"| {conc} | {intake.rps:,.0f} | {intake.p50_ms:.1f} | {intake.p99_ms:.1f} | {ceiling.rps:,.0f} | "
+                    f"{ceiling.p50_ms:.1f} | {ceiling.p99_ms:.1f} | **{ratio:.2f}** {ok(ratio >= 0.4)} | "
+                    f"{ok(intake.p99_ms < 100)} | {intake.errors} |")
+    rows += [
         "",
-        "| figure | value | target |",
+        "| memory | value | target |",
         "|---|---|---|",
-        f"| intake / ceiling throughput | **{ratio:.2f}** | ≥ 0.4 {ok_ratio} |",
-        f"| intake p99 | **{intake.p99_ms:.1f} ms** | < 100 ms {ok_p99} |",
-        f"| intake peak RSS, sum of {t_in.workers_seen} workers (shared pages counted in each) | **{t_in.peak_rss:.0f} MB** | < 500 MB {ok_rss} |",
-        f"| intake peak PSS, parent + workers (shared pages counted once) | **{t_in.peak_pss:.0f} MB** | < 500 MB {'✅' if t_in.peak_pss < 500 else '❌'} |",
+        f"| intake peak RSS, sum of {t_in.workers_seen} workers (shared pages counted in each) | "
+        f"**{t_in.peak_rss:.0f} MB** | < 500 MB {ok(t_in.peak_rss < 500)} |",
+        f"| intake peak PSS, parent + workers (shared pages counted once) | **{t_in.peak_pss:.0f} MB** | "
+        f"< 500 MB {ok(t_in.peak_pss < 500)} |",
+        f"| ceiling peak RSS, sum of {t_ce.workers_seen} workers | {t_ce.peak_rss:.0f} MB | – |",
         "",
-        f"POST /api/v1/tickets for {args.seconds} s each at {args.concurrency} concurrent connections, "
-        f"load generator: {generator} on the same machine ({machine()}) — it shares the cores with the "
-        f"service and the database, so absolute figures are a floor; the ratio is what carries over. "
-        f"Rows stored: {stored[0]} tickets, {stored[1]} ceiling rows (each 2xx is one row). {model_note}",
+        f"POST /api/v1/tickets for {args.seconds} s per level and target (after a warm-up), "
+        f"`hotline serve --workers {args.workers}` against a bare aiohttp app doing one asyncpg INSERT with "
+        f"{args.workers} processes; load generator: {generator} on the same machine ({machine()}) — it shares "
+        f"the cores with the service and the database, so absolute figures are a floor; the ratio is what "
+        f"carries over. Rows stored: {stored[0]} tickets, {stored[1]} ceiling rows (each 2xx is one row). "
+        f"{model_note}",
     ]
     return "\n".join(rows)
 
@@ -439,7 +445,8 @@ def report(intake: Load, ceiling: Load, t_in: Target, t_ce: Target, args, genera
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20, help="measured seconds per target")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16, 32],
+                        help="concurrent connections; one measurement per value")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of each target")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--quick", action="store_true", help="5 s per target (for run_all --quick)")
@@ -473,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             t_ce.stop()
         stored = asyncio.run(count_rows(db_url))
-    print(report(intake, ceiling, t_in, t_ce, args, generator, stored, model_note))
+    runs = list(zip(args.concurrency, intake, ceiling))
+    print(report(runs, t_in, t_ce, args, generator, stored, model_note))
     return 0
 
 
