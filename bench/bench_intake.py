@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -391,21 +390,11 @@ def drive(target: Target, token: str, args, state: Path) -> list[Load]:
 # --------------------------------------------------------------------------- report
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        import psutil
+    """One line about the machine (run_all.machine() gathers it)."""
+    from run_all import machine as machine_info
 
-        ram = f"{psutil.virtual_memory().total / 2**30:.1f} GiB"
-    except ImportError:
-        ram = "?"
-    return f"{os.cpu_count()} cores ({cpu}), {ram} RAM"
+    info = machine_info()
+    return f"{info['cores (nproc)']} cores ({info['CPU']}), {info['RAM']} RAM"
 
 
 def report(runs: list[tuple[int, Load, Load]], t_in: Target, t_ce: Target, args, generator: str, stored: tuple,
