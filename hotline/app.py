@@ -12,6 +12,7 @@ from hotline.endpoints import Endpoint
 from hotline.errors import error_middleware
 from hotline.notify import Notifier
 from hotline.settings import Settings
+from hotline.tickets.writer import IntakeWriter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ async def postgres_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     app[keys.POOL] = await db.create_pool(settings.database_url, min_size=settings.pool_min,
                                           max_size=settings.pool_max)
+    app[keys.WRITER] = IntakeWriter(app[keys.POOL])
     yield
     await app[keys.POOL].close()
 

@@ -15,6 +15,7 @@ TOKENS = web.AppKey("tokens", TokenCache)
 NOTIFIER = web.AppKey("notifier", object)
 ENDPOINTS = web.AppKey("endpoints", dict)
 MODELS = web.AppKey("models", object)  # hotline.pipeline.Models
+WRITER = web.AppKey("writer", object)  # hotline.tickets.writer.IntakeWriter: intake's group commit
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller
 CLOCK = web.AppKey("clock", object)  # optional callable -> aware datetime: "now" for workflow (tests inject)

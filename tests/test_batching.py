@@ -98,3 +98,34 @@ async def test_wrong_result_count_is_an_error(executor):
     batcher = Batcher(lambda items: [], executor)
     with pytest.raises(RuntimeError, match="0 results for 1"):
         await batcher.submit("x")
+
+
+async def test_a_coroutine_function_runs_on_the_loop_and_batches_concurrent_callers():
+    sizes: list[int] = []
+    release = asyncio.Event()
+
+    async def fn(items):
+        sizes.append(len(items))
+        if len(sizes) == 1:
+            await release.wait()
+        return [i + 100 for i in items]
+
+    batcher = Batcher(fn)
+    first = asyncio.create_task(batcher.submit(0))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(batcher.submit(i)) for i in range(1, 6)]
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.gather(first, *rest) == [100, 101, 102, 103, 104, 105]
+    assert sizes == [1, 5]
+
+
+async def test_an_exception_result_reaches_only_its_own_caller():
+    async def fn(items):
+        return [ValueError(f"bad {i}") if i % 2 else i for i in items]
+
+    batcher = Batcher(fn)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(4)), return_exceptions=True)
+    assert results[0] == 0 and results[2] == 2
+    assert isinstance(results[1], ValueError) and str(results[1]) == "bad 1"
+    assert isinstance(results[3], ValueError) and str(results[3]) == "bad 3"

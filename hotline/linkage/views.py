@@ -68,7 +68,7 @@ async def receive_handoff(request: web.Request) -> web.Response:
                         address=body.address, area_code=body.area_code, urgency=body.urgency)
         try:
             row, created = await flows.receive(
-                pool, request.app[keys.MODELS], settings.triage_threshold, principal, data,
+                request.app[keys.WRITER], request.app[keys.MODELS], settings.triage_threshold, principal, data,
                 f"110:{body.incident_no}", extra={"police_incident_no": body.incident_no}, inbound_110=True)
         except asyncpg.UniqueViolationError:  # the same incident pushed concurrently by another token
             existing = await pool.fetchval(BY_INCIDENT, body.incident_no)

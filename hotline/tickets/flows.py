@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from datetime import datetime, timezone
 
 import asyncpg
@@ -13,6 +12,7 @@ from hotline.linkage import outbox
 from hotline.pipeline import Assessment, Models, assess
 from hotline.tickets import service
 from hotline.tickets.models import TicketIn
+from hotline.tickets.writer import IntakeWriter
 from models.enums import Disposition
 from routing import clock
 from routing.address import UnknownAreaCode
@@ -53,7 +53,7 @@ def assessment_event(a: Assessment) -> dict:
     }
 
 
-async def _unit_ids(conn: asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
+async def _unit_ids(conn: asyncpg.Pool | asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
     """Ids of units by code, from memory (units added since start-up are looked up)."""
     missing = [c for c in codes if c not in models.unit_ids]
     if missing:
@@ -79,13 +79,14 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
     return "dispatched", columns, event
 
 
-async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principal: Principal, data: TicketIn,
+async def receive(writer: IntakeWriter, models: Models, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, extra: dict | None = None,
                   inbound_110: bool = False) -> tuple[asyncpg.Record, bool]:
     """Register a request; returns (ticket row, created). Committed before returning.
 
     The ticket is written once, in its final intake state, with its units and events, in one
-    statement; a hand-off to 110 joins it in one transaction.
+    statement shared with concurrent requests (group commit); a hand-off to 110 is written on its
+    own, in one transaction with its outbox message.
     """
     try:
         a = await assess(models, data, threshold, inbound_110=inbound_110)
@@ -97,21 +98,29 @@ async def receive(pool: asyncpg.Pool, models: Models, threshold: float, principa
                "data": {**service.event_payload(data), **assessment_event(a)}},
               {**event, "from_status": "received", "to_status": status}]
     handoff = a.split.disposition in (Disposition.POLICE, Disposition.JOINT)
-    async with pool.acquire() as conn:
-        units = []
-        if status == "dispatched":
-            d = a.decision
-            units = await _unit_ids(conn, models, [d.lead.code, *(u.code for u in d.supporting)])
-            columns["unit_id"] = units[0]
-        async with conn.transaction() if handoff else nullcontext():
-            row = await service.receive_ticket(
-                conn, principal, data, chain=chain_of(a),
-                fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},
-                idempotency_key=idempotency_key, unit_ids=units, events=events)
-            if row is not None and handoff:
-                await outbox.enqueue_handoff(conn, row["id"], a.split.reasons,
-                                             a.split.disposition == Disposition.JOINT)
-        if row is None:
+    units = []
+    if status == "dispatched":
+        d = a.decision
+        units = await _unit_ids(writer.pool, models, [d.lead.code, *(u.code for u in d.supporting)])
+        columns["unit_id"] = units[0]
+    doc = service.intake_doc(principal, data, chain=chain_of(a),
+                             fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},
+                             idempotency_key=idempotency_key, unit_ids=units, events=events)
+    if handoff:
+        row = await _receive_handoff(writer.pool, doc, a)
+    else:
+        row = await writer.write(doc)
+    if row is None:
+        async with writer.pool.acquire() as conn:
             ticket_id = await service.get_by_idempotency_key(conn, principal, idempotency_key, data)
             return await service.get(conn, ticket_id), False
     return row, True
+
+
+async def _receive_handoff(pool: asyncpg.Pool, doc: dict, a: Assessment) -> asyncpg.Record | None:
+    """A ticket that goes to 110: written with its outbox message in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = (await service.receive_tickets(conn, [doc]))[0]
+        if row is not None:
+            await outbox.enqueue_handoff(conn, row["id"], a.split.reasons, a.split.disposition == Disposition.JOINT)
+        return row

@@ -36,41 +36,53 @@ def request_hash(data: TicketIn) -> bytes:
     return hashlib.sha256(data.model_dump_json().encode()).digest()
 
 
-TICKET_VALUES = """
-    ticket_no, channel, requester_type, requester_name, requester_phone, requester_id_number,
-    requester_org, requester_credit_code, confidential, title, content, address,
-    area_code, province_code, city_code, county_code, urgency, status,
-    category_code, category_confidence, model_version, disposition, unit_id,
-    created_by, idempotency_key, request_hash,
-    category_source, split_reasons, split_review, triage_reason, police_incident_no,
-    tier, dispatched_at, sign_by, reply_by, next_escalation_at)
-VALUES (
-    to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('ticket_no_seq')::text, 8, '0'),
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
-ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-"""
+# The columns intake fills, in the order of the JSON documents RECEIVE_TICKETS reads.
+INTAKE_COLUMNS = (
+    "channel", "requester_type", "requester_name", "requester_phone", "requester_id_number",
+    "requester_org", "requester_credit_code", "confidential", "title", "content", "address",
+    "area_code", "province_code", "city_code", "county_code", "urgency", "status",
+    "category_code", "category_confidence", "model_version", "disposition", "unit_id",
+    "created_by", "idempotency_key", "request_hash",
+    "category_source", "split_reasons", "split_review", "triage_reason", "police_incident_no",
+    "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at",
+)
 
-# Intake's write: the ticket, its units and its events in one statement (one round trip, atomic),
-# answering with the ticket as `get` would. The sibling inserts are not visible to the final SELECT
-# (one snapshot), so the supporting units come from the parameter. No row: the idempotency key was used.
-RECEIVE_TICKET = f"""
-WITH t AS (
-    INSERT INTO tickets ({TICKET_VALUES} RETURNING *
+# Intake's write for one or several requests: each ticket with its units and events, in one statement
+# (one round trip, one commit, atomic), answering with the tickets as `get` would, each with its
+# position in the input (n). $1 is a JSON array of documents {ticket, units, events, actor_role};
+# jsonb_populate_record types each ticket as the table does. Ids are drawn first so units and events
+# can follow their ticket; the sibling inserts are not visible to the final SELECT (one snapshot), so
+# the supporting units come from the document. A missing n: that idempotency key was already used.
+RECEIVE_TICKETS = f"""
+WITH i AS MATERIALIZED (
+    SELECT nextval('tickets_id_seq') AS id, d.n, d.doc
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS d(doc, n)
+), t AS (
+    INSERT INTO tickets (id, ticket_no, {", ".join(INTAKE_COLUMNS)})
+    SELECT i.id,
+           to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('ticket_no_seq')::text, 8, '0'),
+           {", ".join("r." + c for c in INTAKE_COLUMNS)}
+    FROM i, jsonb_populate_record(NULL::tickets, i.doc -> 'ticket') AS r
+    ORDER BY i.n
+    ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
 ), tu AS (
     INSERT INTO ticket_units (ticket_id, unit_id, role, assigned_at)
-    SELECT t.id, x.unit_id, CASE WHEN x.n = 1 THEN 'lead' ELSE 'support' END, t.dispatched_at
-    FROM t, unnest($36::int[]) WITH ORDINALITY AS x(unit_id, n)
+    SELECT t.id, u.unit_id::int, CASE WHEN u.k = 1 THEN 'lead' ELSE 'support' END, t.dispatched_at
+    FROM t JOIN i USING (id), jsonb_array_elements_text(i.doc -> 'units') WITH ORDINALITY AS u(unit_id, k)
 ), ev AS (
     INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
-    SELECT t.id, t.created_by, $37, e.action, e.from_status::ticket_status, e.to_status::ticket_status,
-           e.reason, e.data
-    FROM t, unnest($38::text[], $39::text[], $40::text[], $41::text[], $42::jsonb[])
-         WITH ORDINALITY AS e(action, from_status, to_status, reason, data, n)
-    ORDER BY e.n
+    SELECT t.id, t.created_by, (i.doc ->> 'actor_role')::api_role, e.ev ->> 'action',
+           (e.ev ->> 'from_status')::ticket_status, (e.ev ->> 'to_status')::ticket_status,
+           coalesce(e.ev ->> 'reason', ''), coalesce(e.ev -> 'data', '{{}}')
+    FROM t JOIN i USING (id), jsonb_array_elements(i.doc -> 'events') WITH ORDINALITY AS e(ev, k)
+    ORDER BY i.n, e.k
 )
-SELECT {BASE_COLUMNS}, coalesce(($36::int[])[2:], '{{}}') AS support_unit_ids
+SELECT i.n, {BASE_COLUMNS},
+       ARRAY(SELECT x::int FROM jsonb_array_elements_text(i.doc -> 'units') WITH ORDINALITY AS s(x, k) WHERE k > 1)
+           AS support_unit_ids
 FROM t
+JOIN i USING (id)
 LEFT JOIN categories c ON c.code = t.category_code
 LEFT JOIN units u ON u.id = t.unit_id
 """
@@ -113,24 +125,36 @@ def _event_columns(events: list[dict]) -> list[list]:
     return [*cols, [e.get("data") or {} for e in events]]
 
 
-async def receive_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, *,
-                         chain: dict[str, str], fields: dict, idempotency_key: str | None,
-                         unit_ids: list[int], events: list[dict]) -> asyncpg.Record | None:
-    """Insert the ticket with its units (lead first) and events; the new row, or None when the
-    idempotency key was already used."""
+def intake_doc(principal: Principal, data: TicketIn, *, chain: dict[str, str], fields: dict,
+               idempotency_key: str | None, unit_ids: list[int], events: list[dict]) -> dict:
+    """One request as RECEIVE_TICKETS takes it: ticket columns, units (lead first), events in order."""
     r = data.requester
-    title = data.title or data.content[:30]
-    return await conn.fetchrow(
-        RECEIVE_TICKET, data.channel.value, r.type.value, r.name, r.phone, r.id_number, r.org,
-        r.credit_code, data.confidential, title, data.content, data.address,
-        chain.get("area"), chain.get("province"), chain.get("city"), chain.get("county"),
-        data.urgency.value, fields.get("status", "received"), fields.get("category_code"),
-        fields.get("category_confidence"), fields.get("model_version"), fields.get("disposition"),
-        fields.get("unit_id"), principal.token_id, idempotency_key, request_hash(data),
-        fields.get("category_source"), fields.get("split_reasons", []), fields.get("split_review", False),
-        fields.get("triage_reason", ""), fields.get("police_incident_no"), fields.get("tier"),
-        fields.get("dispatched_at"), fields.get("sign_by"), fields.get("reply_by"), fields.get("next_escalation_at"),
-        unit_ids, principal.role.value, *_event_columns(events))
+    values = {
+        "channel": data.channel.value, "requester_type": r.type.value, "requester_name": r.name,
+        "requester_phone": r.phone, "requester_id_number": r.id_number, "requester_org": r.org,
+        "requester_credit_code": r.credit_code, "confidential": data.confidential,
+        "title": data.title or data.content[:30], "content": data.content, "address": data.address,
+        "area_code": chain.get("area"), "province_code": chain.get("province"), "city_code": chain.get("city"),
+        "county_code": chain.get("county"), "urgency": data.urgency.value, "status": "received",
+        "split_reasons": [], "split_review": False, "triage_reason": "",
+        "created_by": principal.token_id, "idempotency_key": idempotency_key,
+        "request_hash": "\\x" + request_hash(data).hex(), **fields,
+    }
+    ticket = {c: values.get(c) for c in INTAKE_COLUMNS}
+    return {"ticket": ticket, "units": unit_ids, "events": events, "actor_role": principal.role.value}
+
+
+async def receive_tickets(conn: asyncpg.Connection, docs: list[dict]) -> list[asyncpg.Record | None]:
+    """Insert the tickets of intake_doc() documents in one statement; for each, the new row, or
+    None when its idempotency key was already used."""
+    rows = await conn.fetch(RECEIVE_TICKETS, docs)
+    by_n = {r["n"]: r for r in rows}
+    return [by_n.get(n) for n in range(1, len(docs) + 1)]
+
+
+async def receive_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, **doc) -> asyncpg.Record | None:
+    """One request through RECEIVE_TICKETS (see intake_doc for the keyword arguments)."""
+    return (await receive_tickets(conn, [intake_doc(principal, data, **doc)]))[0]
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"

@@ -29,7 +29,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = request[keys.PRINCIPAL]
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     key = idempotency_key(request)
-    row, created = await flows.receive(request.app[keys.POOL], request.app[keys.MODELS],
+    row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.MODELS],
                                        settings.triage_threshold, principal, data, key)
     ticket_id = row["id"]
     if created:
