@@ -53,7 +53,7 @@ async def postgres_ctx(app: web.Application):
 async def redis_ctx(app: web.Application):
     app[keys.REDIS] = open_redis(app[keys.SETTINGS])
     app[keys.NOTIFIER] = Notifier(app[keys.REDIS])
-    app[limits.COUNTER] = app[keys.REDIS].register_script(limits.COUNT_HIT)
+    app[limits.COUNTER] = limits.RateCounter(app[keys.REDIS])
     yield
     await app[keys.REDIS].aclose()
 

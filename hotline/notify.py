@@ -1,7 +1,8 @@
 """Announce ticket events on Valkey streams so units' clients can listen.
 
 Best effort: the database is the record; when Valkey is down the event stays in
-ticket_events and intake carries on.
+ticket_events and intake carries on. Events published by concurrent requests go
+out in one pipeline (one round trip), see hotline.batching.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import logging
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from hotline.batching import Batcher
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +28,27 @@ class Notifier:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self.batcher: Batcher[tuple[dict, int | None], bool] = Batcher(self._publish_many, max_batch=64)
 
     async def publish(self, fields: dict, unit_id: int | None = None) -> bool:
         """XADD to the streams; False (and logged) when Valkey is unavailable."""
         clean = {k: "" if v is None else str(v) for k, v in fields.items()}
+        return await self.batcher.submit((clean, unit_id))
+
+    async def _publish_many(self, events: list[tuple[dict, int | None]]) -> list[bool]:
+        """One pipeline for the events of concurrent requests: all published, or none (logged once)."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.xadd(GLOBAL_STREAM, clean, maxlen=STREAM_MAXLEN, approximate=True)
-                if unit_id is not None:
-                    pipe.xadd(unit_stream(unit_id), clean, maxlen=STREAM_MAXLEN, approximate=True)
+                for fields, unit_id in events:
+                    pipe.xadd(GLOBAL_STREAM, fields, maxlen=STREAM_MAXLEN, approximate=True)
+                    if unit_id is not None:
+                        pipe.xadd(unit_stream(unit_id), fields, maxlen=STREAM_MAXLEN, approximate=True)
                 await pipe.execute()
-            return True
+            return [True] * len(events)
         except (RedisError, OSError) as exc:
-            log.warning("valkey publish failed (%s); event kept in database only", type(exc).__name__)
-            return False
+            log.warning("valkey publish failed (%s); %d event(s) kept in database only",
+                        type(exc).__name__, len(events))
+            return [False] * len(events)
 
     async def ticket_event(self, row, action: str) -> bool:
         """Announce one ticket event (no personal data in the message)."""

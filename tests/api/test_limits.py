@@ -34,3 +34,55 @@ async def test_burst_beyond_inflight_limit_is_shed_with_503(settings, agent, poo
     assert all(status == 503 and retry for status, retry in shed)
     stored = await pool.fetchval("SELECT count(*) FROM tickets WHERE id = ANY($1::bigint[])", accepted)
     assert stored == len(accepted), "every accepted ticket is stored"
+
+
+async def test_concurrent_hits_are_counted_exactly_in_one_batch(servers):
+    import redis.asyncio as aioredis
+
+    from hotline.limits import RateCounter
+
+    redis = aioredis.from_url(servers.redis_url, decode_responses=True)
+    try:
+        counter = RateCounter(redis)
+        keys = ["tok-a", "tok-b", "tok-a", "tok-a", "tok-b", "tok-c"]
+        first = await asyncio.gather(*(counter.hit(k) for k in keys))
+        second = await asyncio.gather(*(counter.hit(k) for k in keys))
+    finally:
+        await redis.aclose()
+    assert counter.batcher.batches == 2 and counter.local.counts == {}, "counted in Valkey, one batch each"
+    by_key = {k: sorted(n for kk, n in zip(keys, first) if kk == k) for k in set(keys)}
+    assert by_key == {"tok-a": [1, 2, 3], "tok-b": [1, 2], "tok-c": [1]}, "each caller has its own place"
+    assert sorted(n for k, n in zip(keys, second) if k == "tok-a") == [4, 5, 6]
+
+
+async def test_rate_counter_falls_back_to_this_process_when_valkey_is_down():
+    import redis.asyncio as aioredis
+
+    from hotline.limits import RateCounter
+
+    dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    try:
+        counter = RateCounter(dead)
+        assert await asyncio.gather(counter.hit("k"), counter.hit("k"), counter.hit("j")) == [1, 2, 1]
+    finally:
+        await dead.aclose()
+
+
+async def test_notifications_of_concurrent_requests_share_a_pipeline(servers):
+    import redis.asyncio as aioredis
+
+    from hotline.notify import GLOBAL_STREAM, Notifier, unit_stream
+
+    redis = aioredis.from_url(servers.redis_url, decode_responses=True)
+    try:
+        notifier = Notifier(redis)
+        before = await redis.xlen(unit_stream(987654))
+        marks = [f"batch-{i}" for i in range(5)]
+        ok = await asyncio.gather(*(notifier.publish({"mark": m, "none": None}, 987654) for m in marks))
+        unit = await redis.xrange(unit_stream(987654))
+        recent = await redis.xrevrange(GLOBAL_STREAM, count=5)
+    finally:
+        await redis.aclose()
+    assert ok == [True] * 5 and notifier.batcher.batches == 1
+    assert len(unit) == before + 5 and [e[1]["mark"] for e in unit[-5:]] == marks
+    assert [e[1]["mark"] for e in reversed(recent)] == marks and recent[0][1]["none"] == ""
