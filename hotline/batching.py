@@ -24,7 +24,9 @@ BatchFn = Union[Callable[[list[T]], Sequence[R]], Callable[[list[T]], Awaitable[
 class Batcher(Generic[T, R]):
     """Runs fn(items) -> results one batch at a time, gathering callers meanwhile.
 
-    A plain function runs in executor; a coroutine function is awaited on the loop. A result
+    A plain function runs in executor, or on the loop itself when executor is None (right for
+    short CPU-bound work in pure Python: under the GIL a thread adds the hand-off's cost and no
+    parallelism; the loop waits at most one batch). A coroutine function is awaited. A result
     that is an exception is raised to that item's caller only; an exception raised by fn goes
     to every caller of the batch.
     """
@@ -62,6 +64,8 @@ class Batcher(Generic[T, R]):
     async def _call(self, items: list[T]) -> Sequence[R]:
         if self._is_async:
             return await self.fn(items)
+        if self.executor is None:
+            return self.fn(items)
         return await asyncio.get_running_loop().run_in_executor(self.executor, self.fn, items)
 
     async def _run(self, batch: list[tuple[T, asyncio.Future]]) -> None:

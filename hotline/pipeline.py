@@ -1,8 +1,11 @@
 """Intake assessment: classify, split 12345/110, place the address, decide dispatch.
 
 Everything here decides; nothing writes. The models are loaded once per worker at
-start-up (jieba's dictionary included) and predictions run in an executor so the
-event loop never waits on scikit-learn.
+start-up (jieba's dictionary included), off the loop. Predictions run on the loop,
+batched across concurrent requests: they are pure Python and numpy under the GIL,
+so a thread would add the hand-off's cost (about a tenth of a worker's CPU under
+load, measured with py-spy) and no parallelism; the loop waits at most one batch
+of PREDICT_BATCH texts (a few milliseconds). Both cores are used by worker processes.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from routing.split import SplitDecision, decide_splits
 
 log = logging.getLogger(__name__)
 
+PREDICT_BATCH = 16
+
 
 @dataclass
 class Models:
@@ -35,13 +40,13 @@ class Models:
     units: object                      # routing.dispatch.UnitIndex
     unit_ids: dict[str, int]           # unit code -> units.id
     categories: dict[str, str]         # Chinese name -> code
-    executor: ThreadPoolExecutor
+    executor: ThreadPoolExecutor       # model loading and reloading (seconds of work) happen here
     home_province: str = "320000"
     predictor: Batcher | None = None   # classifier + split model, batched across concurrent requests
 
     def __post_init__(self) -> None:
         if self.predictor is None:
-            self.predictor = Batcher(self.predict_many, self.executor)
+            self.predictor = Batcher(self.predict_many, executor=None, max_batch=PREDICT_BATCH)
 
     def predict_many(self, texts: list[str]) -> list[tuple[object | None, SplitDecision]]:
         """Department prediction (None without a classifier) and 110 split for each text."""
@@ -134,7 +139,7 @@ async def pipeline_ctx(app: web.Application):
     """Load models at start-up, off the loop; shut the executor down at cleanup."""
     settings = app[keys.SETTINGS]
     loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="predict")
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="models")
     if _PRELOADED:
         classifier, split_model = _PRELOADED["classifier"], _PRELOADED["split"]
     else:

@@ -129,3 +129,16 @@ async def test_an_exception_result_reaches_only_its_own_caller():
     assert results[0] == 0 and results[2] == 2
     assert isinstance(results[1], ValueError) and str(results[1]) == "bad 1"
     assert isinstance(results[3], ValueError) and str(results[3]) == "bad 3"
+
+
+async def test_without_an_executor_a_plain_function_runs_on_the_loop_in_batches():
+    threads: list[int] = []
+
+    def fn(items):
+        threads.append(threading.get_ident())
+        return [i * 3 for i in items]
+
+    batcher = Batcher(fn, max_batch=3)
+    assert await asyncio.gather(*(batcher.submit(i) for i in range(7))) == [i * 3 for i in range(7)]
+    assert set(threads) == {threading.get_ident()}
+    assert (batcher.batches, batcher.items) == (3, 7)
