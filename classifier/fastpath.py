@@ -103,8 +103,12 @@ class _CharBlock(_Block):
         """Pack the vocabulary into sorted int64 keys per n."""
         super().__init__(vec, offset)
         lo, hi = vec.ngram_range
-        if vec.analyzer != "char" or hi > 3 or vec.lowercase or vec.preprocessor or vec.strip_accents:
-            raise ValueError("not a plain char n-gram vectorizer")
+        if vec.analyzer != "char" or hi > 3:
+            raise ValueError("not a char 1-3-gram vectorizer")
+        # sklearn applies a given preprocessor instead of lowercase/strip_accents
+        self.preprocess = vec.preprocessor
+        if self.preprocess is None and (vec.lowercase or vec.strip_accents):
+            raise ValueError("lowercase/strip_accents without a preprocessor are not reproduced")
         by_n: dict[int, list] = {n: [] for n in range(lo, hi + 1)}
         for feat, j in vec.vocabulary_.items():
             key = 0
@@ -115,6 +119,8 @@ class _CharBlock(_Block):
 
     def occurrences(self, docs: list[str]):
         """(doc index, column) of every char n-gram occurrence in the vocabulary."""
+        if self.preprocess is not None:
+            docs = [self.preprocess(d) for d in docs]
         docs = [_WHITESPACE_RUN.sub(" ", d) for d in docs]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         ids = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
@@ -221,8 +227,22 @@ class _Linear:
 
     def proba(self, X) -> np.ndarray:
         """Class probabilities for a CSR feature matrix."""
-        D = np.asarray(X @ self.W, dtype=np.float64) + self.b
-        out = np.zeros((X.shape[0], len(self.classes)))
+        return self.proba_from_decision(np.asarray(X @ self.W, dtype=np.float64))
+
+    def proba_from_features(self, cols: np.ndarray, vals: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+        """Class probabilities from CSR parts (each doc's columns and values, docs in order), without
+        building a sparse matrix: scipy's construction checks cost more than this product for a few docs."""
+        n_docs = len(indptr) - 1
+        D = np.zeros((n_docs, self.W.shape[1]))
+        filled = indptr[:-1] < indptr[1:]
+        if filled.any():
+            D[filled] = np.add.reduceat(self.W[cols] * vals[:, None], indptr[:-1][filled], axis=0)
+        return self.proba_from_decision(D)
+
+    def proba_from_decision(self, D: np.ndarray) -> np.ndarray:
+        """Class probabilities from the stacked decision values (before intercepts)."""
+        D = D + self.b
+        out = np.zeros((D.shape[0], len(self.classes)))
         for sl, kind, cc in self.parts:
             out += self._part_proba(D[:, sl], kind, cc)
         out /= len(self.parts)
@@ -282,6 +302,11 @@ class FastPredictor:
 
     def transform(self, texts) -> sp.csr_matrix:
         """TF-IDF feature matrix (CSR, same values as the sklearn pipeline) for raw texts."""
+        cols, vals, indptr = self._features(texts)
+        return sp.csr_matrix((vals.astype(np.float32), cols, indptr), shape=(len(indptr) - 1, self.n_features))
+
+    def _features(self, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CSR parts (columns, values, row pointers) of the TF-IDF matrix for raw texts."""
         docs = self.normalize_many(texts)
         n_docs, nf = len(docs), self.n_features
         found = [b.occurrences(docs) for b in self.blocks]
@@ -297,11 +322,11 @@ class FastPredictor:
         scale = np.where(self.l2[blk], norms[seg], 1.0)
         vals = np.divide(vals, scale, out=np.zeros_like(vals), where=scale > 0)
         indptr = np.searchsorted(rows, np.arange(n_docs + 1))
-        return sp.csr_matrix((vals.astype(np.float32), cols, indptr), shape=(n_docs, nf))
+        return cols, vals.astype(np.float32), indptr
 
     def predict_proba(self, texts) -> np.ndarray:
         """Same probabilities as pipeline.predict_proba(texts)."""
-        return self.linear.proba(self.transform(texts))
+        return self.linear.proba_from_features(*self._features(texts))
 
 
 def compile_pipeline(pipeline, probe=PROBE_TEXTS, atol: float = 1e-4) -> FastPredictor | None:

@@ -15,6 +15,7 @@ import re
 import tempfile
 import threading
 import unicodedata
+from contextlib import contextmanager
 from math import log
 from pathlib import Path
 
@@ -122,10 +123,57 @@ def _cut_block(block: str, out: list[str]) -> None:
         out.append(buf)
 
 
+# Results of normalize() and tokenize_normalized() within a shared_work() block, keyed by the
+# identity of the string given (kept in the entry, so an id is never mistaken for another's).
+_shared = threading.local()
+
+
+@contextmanager
+def shared_work():
+    """Let several models reading the same texts in one call normalise and segment each text once.
+
+    Inside the block, normalize() and tokenize_normalized() remember their result for the very
+    string object they were given: the same object passed again (to the next model) is answered
+    from memory. Equal but distinct strings (two requests with the same words) are computed
+    separately, and nothing outlives the block.
+    """
+    outer = getattr(_shared, "memo", None)
+    if outer is None:
+        _shared.memo = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _shared.memo = None
+
+
+def _recall(kind: str, text: str):
+    memo = getattr(_shared, "memo", None)
+    if memo is None:
+        return None
+    hit = memo.get((kind, id(text)))
+    return hit[1] if hit is not None and hit[0] is text else None
+
+
+def _remember(kind: str, text: str, result) -> None:
+    memo = getattr(_shared, "memo", None)
+    if memo is not None:
+        memo[(kind, id(text))] = (text, result)
+
+
 def normalize(text: str) -> str:
     """NFKC-normalise, lower-case latin, collapse whitespace and mask personal numbers."""
     if not text:
         return ""
+    known = _recall("normalize", text)
+    if known is not None:
+        return known
+    result = _normalize(text)
+    _remember("normalize", text, result)
+    return result
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     if _MASK_PRECHECK_RE.search(text):
         text = _mask_numbers(text)
@@ -142,6 +190,15 @@ def _mask_numbers(text: str) -> str:
 
 def tokenize_normalized(text: str) -> list[str]:
     """Segment already-normalised text with jieba, dropping punctuation and spaces."""
+    known = _recall("tokens", text)
+    if known is not None:
+        return list(known)
+    tokens = _tokenize_normalized(text)
+    _remember("tokens", text, tuple(tokens))
+    return tokens
+
+
+def _tokenize_normalized(text: str) -> list[str]:
     if not _initialised:
         init_jieba()
     out: list[str] = []

@@ -50,8 +50,11 @@ class Models:
 
     def predict_many(self, texts: list[str]) -> list[tuple[object | None, SplitDecision]]:
         """Department prediction (None without a classifier) and 110 split for each text."""
-        predictions = self.classifier.predict(texts) if self.classifier is not None else [None] * len(texts)
-        return list(zip(predictions, decide_splits(texts, model=self.split_model)))
+        from classifier.text import shared_work
+
+        with shared_work():  # both models normalise and segment each text once between them
+            predictions = self.classifier.predict(texts) if self.classifier is not None else [None] * len(texts)
+            return list(zip(predictions, decide_splits(texts, model=self.split_model)))
 
 
 @dataclass

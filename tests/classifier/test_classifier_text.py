@@ -45,3 +45,39 @@ def test_fast_segmenter_matches_jieba():
 
 def test_tokenizer_picklable():
     assert pickle.loads(pickle.dumps(tokenize)) is tokenize
+
+
+def test_shared_work_computes_each_text_once_by_identity(monkeypatch):
+    from classifier import text
+
+    calls: list[str] = []
+    real_normalize, real_tokenize = text._normalize, text._tokenize_normalized
+    monkeypatch.setattr(text, "_normalize", lambda t: calls.append("n") or real_normalize(t))
+    monkeypatch.setattr(text, "_tokenize_normalized", lambda t: calls.append("t") or real_tokenize(t))
+    a = "小区门口烧烤摊占道经营，电话13812345678"
+    twin = "".join(list(a))  # equal, but another object (another request with the same words)
+    assert twin == a and twin is not a
+    with text.shared_work():
+        first = text.tokenize(a)
+        first.append("mutated by a caller")
+        again = text.tokenize(a)
+        assert text.normalize(a) is text.normalize(a)
+        other = text.tokenize(twin)
+    assert calls == ["n", "t", "n", "t"], "a once, its twin once"
+    assert again == other == tokenize(a) and "mutated by a caller" not in again
+    calls.clear()
+    text.tokenize(a), text.tokenize(a)
+    assert calls == ["n", "t", "n", "t"], "nothing is remembered outside the block"
+
+
+def test_split_model_char_block_is_vectorised_and_matches_sklearn():
+    import numpy as np
+
+    from classifier.fastpath import _CharBlock
+    from routing.split import load_split_model
+
+    model = load_split_model()
+    assert any(isinstance(b, _CharBlock) and b.preprocess is normalize for b in model.fast.blocks)
+    texts = ["有人拿刀在楼下砍人", "ＡＢＣ  电话13812345678 身份证11010119900307777X", "", "   ",
+             "楼上装修噪音扰民\n\n多次沟通无果", "abc" * 50, "😀表情和\t制表符"]
+    assert np.allclose(model.fast.predict_proba(texts), model.pipeline.predict_proba(texts), atol=1e-5)
