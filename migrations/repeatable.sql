@@ -87,8 +87,31 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets
-    FOR EACH ROW EXECUTE FUNCTION rollup_tickets_trigger();
+-- New tickets, once per statement: intake writes several tickets in one statement (group commit), and
+-- a plain new ticket (not yet signed, replied, reopened or closed) only counts as received and, when it
+-- was dispatched at once, dispatched; those are added as one delta row per dimension and counter. Any
+-- other new row (imports, backfills) goes through the row function, so nothing is counted differently.
+CREATE OR REPLACE FUNCTION rollup_tickets_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rate_rollup_delta (day, unit_id, area_code, category_code, channel, requester_type, counter, n)
+    SELECT x.day, coalesce(x.unit_id, 0), coalesce(x.county_code, x.city_code, x.province_code, ''),
+           coalesce(x.category_code, ''), x.channel, x.requester_type, x.counter, count(*)
+    FROM (
+        SELECT rollup_day(r.created_at) AS day, 'received' AS counter, r.* FROM new_rows r
+        UNION ALL
+        SELECT rollup_day(r.dispatched_at), 'dispatched', r.* FROM new_rows r WHERE r.dispatched_at IS NOT NULL
+    ) x
+    WHERE x.signed_at IS NULL AND x.replied_at IS NULL AND coalesce(x.reopen_count, 0) = 0 AND x.status <> 'closed'
+    GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    PERFORM rollup_ticket_change(NULL, r) FROM new_rows r
+    WHERE r.signed_at IS NOT NULL OR r.replied_at IS NOT NULL OR coalesce(r.reopen_count, 0) > 0
+       OR r.status = 'closed';
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS tickets_rollup_insert ON tickets;
+CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rollup_tickets_inserted();
 CREATE OR REPLACE TRIGGER tickets_rollup_update AFTER UPDATE ON tickets
     FOR EACH ROW WHEN (OLD.dispatched_at IS DISTINCT FROM NEW.dispatched_at
                     OR OLD.signed_at IS DISTINCT FROM NEW.signed_at

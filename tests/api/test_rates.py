@@ -215,3 +215,43 @@ async def test_reopen_path_counts_through_the_api(client, agent, tokens, pool):
     assert (row["dispatched"], row["replied"], row["reopened"], row["claimed_solved"]) == (2, 1, 1, 1)
     assert row["reopen_rate"] == 1 and row["cb_unsatisfied"] == 1 and row["real_resolution_rate"] == 0
     assert row["resolution_gap"] == 1
+
+
+async def test_statement_rollup_of_new_tickets_equals_the_row_function(pool):
+    """Intake inserts several tickets per statement; the statement-level trigger must count them exactly
+    as rollup_ticket_change() counts each row (plain new tickets grouped, unusual ones row by row)."""
+    uid, _ = await new_unit(pool)  # a fresh unit: its deltas are only this test's, uncommitted
+    count = "SELECT counter, sum(n)::int AS n FROM rate_rollup_delta WHERE unit_id = $1 GROUP BY counter"
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            ids = await conn.fetch("""
+                INSERT INTO tickets (ticket_no, channel, requester_type, title, content, area_code, province_code,
+                                     city_code, county_code, category_code, status, unit_id, dispatched_at,
+                                     signed_at, replied_at, reply_by, claimed_solved, reopen_count, closed_at,
+                                     created_at)
+                SELECT 'S' || nextval('ticket_no_seq'), x.channel::channel, 'citizen', '批量', '批量统计测试',
+                       x.county, '320000', '320600', x.county, 'housing.property', x.status::ticket_status, $1,
+                       x.disp, x.signed, x.replied, x.reply_by, x.claimed, x.reopen, x.closed, $3
+                FROM (VALUES
+                    ('phone', '320682', 'dispatched', $2::timestamptz, NULL::timestamptz, NULL::timestamptz,
+                     NULL::timestamptz, false, 0, NULL::timestamptz),
+                    ('phone', '320682', 'dispatched', $2, NULL, NULL, NULL, false, 0, NULL),
+                    ('web', '320612', 'triage', NULL, NULL, NULL, NULL, false, 0, NULL),
+                    ('phone', '320682', 'closed', $2, $2, $4, $5, true, 0, $4),
+                    ('app', '320682', 'replied', $2, $2, $4, $2, true, 1, NULL)
+                ) AS x(channel, county, status, disp, signed, replied, reply_by, claimed, reopen, closed)
+                RETURNING id""", uid, at(4, 10), at(4, 9), at(6), at(8, 18))
+            by_trigger = {r["counter"]: r["n"] for r in await conn.fetch(count, uid)}
+            shared = await conn.fetchval("SELECT count(*) FROM rate_rollup_delta WHERE unit_id = $1 "
+                                         "AND counter = 'received' AND n = 2", uid)
+            await conn.execute("SELECT rollup_ticket_change(NULL, t) FROM tickets t WHERE t.id = ANY($1::bigint[])",
+                               [r["id"] for r in ids])
+            doubled = {r["counter"]: r["n"] for r in await conn.fetch(count, uid)}
+        finally:
+            await tr.rollback()  # leave nothing behind
+    assert by_trigger["received"] == 5 and by_trigger["dispatched"] == 4 and by_trigger["closed"] == 1
+    assert by_trigger["reopened"] == 1 and by_trigger["replied"] == 2
+    assert doubled == {k: 2 * v for k, v in by_trigger.items()}, "the row function counts the same"
+    assert shared == 1, "the two plain tickets of the same day and dimensions share one delta row"
