@@ -1,11 +1,12 @@
 """PostgreSQL pool and the migration runner (numbered plain SQL files)."""
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import asyncpg
+
+from hotline import jsoncodec
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=_dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("jsonb", encoder=jsoncodec.dumps, decoder=jsoncodec.loads, schema="pg_catalog")
 
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:

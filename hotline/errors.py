@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 import asyncpg
 
 from aiohttp import web
 from pydantic import ValidationError
+
+from hotline import jsoncodec
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class ApiError(Exception):
 
 def json_response(data, *, status: int = 200, headers: dict | None = None) -> web.Response:
     """A JSON response that keeps Chinese text readable (no \\u escapes)."""
-    return web.Response(text=json.dumps(data, ensure_ascii=False, default=str), status=status,
-                        content_type="application/json", headers=headers)
+    return web.Response(body=jsoncodec.dumps_bytes(data), status=status, content_type="application/json",
+                        charset="utf-8", headers=headers)
 
 
 _PYDANTIC_MESSAGES = {

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import asyncpg
 
@@ -237,7 +236,3 @@ def event_payload(data: TicketIn) -> dict:
     """What the receive event records about the request (no phone or ID numbers)."""
     return {"channel": data.channel.value, "requester_type": data.requester.type.value,
             "urgency": data.urgency.value, "area_code": data.area_code}
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)
