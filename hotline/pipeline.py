@@ -26,7 +26,7 @@ from routing.split import SplitDecision, decide_splits
 
 log = logging.getLogger(__name__)
 
-PREDICT_BATCH = 16
+PREDICT_BATCH = 32
 
 
 @dataclass
