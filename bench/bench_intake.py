@@ -423,7 +423,8 @@ class Level:
 
     @property
     def ratio(self) -> float:
-        return self.rps("intake") / self.rps("ceiling") if self.rps("ceiling") else 0.0
+        """Median over rounds of intake / the ceiling measured right after it (pairs close in time)."""
+        return self.median(self.ratios)
 
     @property
     def ratios(self) -> list[float]:
