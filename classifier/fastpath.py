@@ -225,10 +225,6 @@ class _Linear:
         self.W = np.ascontiguousarray(np.vstack(coefs).T.astype(np.float32))
         self.b = np.concatenate(intercepts)
 
-    def proba(self, X) -> np.ndarray:
-        """Class probabilities for a CSR feature matrix."""
-        return self.proba_from_decision(np.asarray(X @ self.W, dtype=np.float64))
-
     def proba_from_features(self, cols: np.ndarray, vals: np.ndarray, indptr: np.ndarray) -> np.ndarray:
         """Class probabilities from CSR parts (each doc's columns and values, docs in order), without
         building a sparse matrix: scipy's construction checks cost more than this product for a few docs."""

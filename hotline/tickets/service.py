@@ -93,21 +93,6 @@ RETURNING id
 """
 
 
-INSERT_EVENTS = """
-INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
-SELECT $1, $2, $3, e.action, e.from_status::ticket_status, e.to_status::ticket_status, e.reason, e.data
-FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-     AS e(action, from_status, to_status, reason, data)
-"""
-
-
-async def add_events(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None,
-                     events: list[dict]) -> None:
-    """Append several events in one statement (order kept): dicts with action, from/to status, reason, data."""
-    await conn.execute(INSERT_EVENTS, ticket_id, principal.token_id if principal else None,
-                       principal.role.value if principal else None, *_event_columns(events))
-
-
 async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, *,
                     from_status: str | None = None, to_status: str | None = None,
                     reason: str = "", data: dict | None = None) -> int:
@@ -115,13 +100,6 @@ async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Princip
     return await conn.fetchval(
         INSERT_EVENT, ticket_id, principal.token_id if principal else None,
         principal.role.value if principal else None, action, from_status, to_status, reason, data or {})
-
-
-def _event_columns(events: list[dict]) -> list[list]:
-    """Events as the column arrays the INSERT ... SELECT FROM unnest() statements take."""
-    cols = [[e.get(k) for e in events] for k in ("action", "from_status", "to_status", "reason")]
-    cols[3] = [r or "" for r in cols[3]]
-    return [*cols, [e.get("data") or {} for e in events]]
 
 
 def intake_doc(principal: Principal, data: TicketIn, *, chain: dict[str, str], fields: dict,
@@ -149,11 +127,6 @@ async def receive_tickets(conn: asyncpg.Connection, docs: list[dict]) -> list[as
     rows = await conn.fetch(RECEIVE_TICKETS, docs)
     by_n = {r["n"]: r for r in rows}
     return [by_n.get(n) for n in range(1, len(docs) + 1)]
-
-
-async def receive_ticket(conn: asyncpg.Connection, principal: Principal, data: TicketIn, **doc) -> asyncpg.Record | None:
-    """One request through RECEIVE_TICKETS (see intake_doc for the keyword arguments)."""
-    return (await receive_tickets(conn, [intake_doc(principal, data, **doc)]))[0]
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"
