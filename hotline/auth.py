@@ -1,6 +1,7 @@
 """API tokens (stored hashed) and the role check applied to every endpoint."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -57,16 +58,34 @@ WHERE token_hash = $1 AND revoked_at IS NULL
 
 
 class TokenCache:
-    """A short-lived in-process cache so each request does not query the token table."""
+    """A short-lived in-process cache so each request does not query the token table.
+
+    When an entry expires under load, the requests that find it expired wait for one query
+    instead of each sending its own (dozens at once, every CACHE_SECONDS, otherwise).
+    """
 
     def __init__(self) -> None:
         self._items: dict[bytes, tuple[float, Principal | None]] = {}
+        self._loading: dict[bytes, asyncio.Task] = {}
 
     async def lookup(self, pool: asyncpg.Pool, secret: str) -> Principal | None:
         key = hash_token(secret)
         hit = self._items.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._load(pool, key))
+            self._loading[key] = task
+            task.add_done_callback(lambda t: self._loaded(key, t))
+        return await asyncio.shield(task)  # one caller giving up does not cancel the others' query
+
+    def _loaded(self, key: bytes, task: asyncio.Task) -> None:
+        self._loading.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here too, in case every caller gave up
+
+    async def _load(self, pool: asyncpg.Pool, key: bytes) -> Principal | None:
         row = await pool.fetchrow(GET_TOKEN, key)
         principal = None if row is None else Principal(
             row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"])

@@ -96,3 +96,27 @@ async def test_supporting_unit_handler_sees_the_ticket(client, agent, tokens, po
     assert (await client.get(f"/api/v1/tickets/{created['id']}", headers=headers)).status == 200
     listed = await (await client.get("/api/v1/tickets", headers=headers)).json()
     assert created["id"] in [t["id"] for t in listed["items"]]
+
+
+async def test_concurrent_lookups_of_an_uncached_token_share_one_query(pool, tokens):
+    import asyncio
+
+    from hotline.auth import TokenCache
+
+    class CountingPool:  # the real pool, with its token queries counted
+        def __init__(self) -> None:
+            self.queries = 0
+
+        async def fetchrow(self, *args):
+            self.queries += 1
+            await asyncio.sleep(0.05)  # a slow database: every caller arrives while the query runs
+            return await pool.fetchrow(*args)
+
+    secret = (await tokens.make(Role.AGENT))["Authorization"].split()[1]
+    counting, cache = CountingPool(), TokenCache()
+    found = await asyncio.gather(*(cache.lookup(counting, secret) for _ in range(20)))
+    assert counting.queries == 1
+    assert len({p.token_id for p in found}) == 1 and found[0].role == Role.AGENT
+    assert await cache.lookup(counting, "hl_unknown") is None and counting.queries == 2
+    await cache.lookup(counting, secret)
+    assert counting.queries == 2, "cached"
