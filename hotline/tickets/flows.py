@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 import asyncpg
 
@@ -70,7 +70,7 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
     if a.needs_triage:
         return "triage", {}, {"action": "triage", "reason": "；".join(a.triage_reasons)}
     d = a.decision
-    c = clock.compute(now, data.urgency.value, "ordinary", str(d.tier))
+    c = clock.at_dispatch(now, data.urgency.value, "ordinary", str(d.tier))
     columns = {"tier": str(d.tier), "dispatched_at": now, "sign_by": c.sign_by, "reply_by": c.reply_by,
                "next_escalation_at": c.next_escalation_at}
     event = {"action": "dispatch", "reason": d.reason,
@@ -92,7 +92,7 @@ async def receive(writer: IntakeWriter, models: Models, threshold: float, princi
         a = await assess(models, data, threshold, inbound_110=inbound_110)
     except UnknownAreaCode:
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
-    now = datetime.now(timezone.utc)
+    now = clock.intake_now()
     status, columns, event = settle(a, data, now)
     events = [{"action": "receive", "to_status": "received",
                "data": {**service.event_payload(data), **assessment_event(a)}},
