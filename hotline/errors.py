@@ -94,6 +94,11 @@ def validation_error(exc: ValidationError) -> ApiError:
     return ApiError(422, "请求参数校验失败", details)
 
 
+def _client_gone(request: web.Request) -> bool:
+    """True once the client's connection is lost (reading the rest of its body then fails)."""
+    return request.transport is None or request.transport.is_closing()
+
+
 async def _expire_pool(request: web.Request) -> None:
     """Drop pooled connections after a database failure so the next request reconnects."""
     from hotline import keys
@@ -124,6 +129,8 @@ async def error_middleware(request: web.Request, handler):
         log.info("rejected value on %s %s: %s", request.method, request.path, type(exc).__name__)
         return ApiError(422, "参数值无效或超出范围", [{"field": "query", "message": type(exc).__name__}]).response()
     except UNAVAILABLE as exc:
+        if isinstance(exc, ConnectionError) and _client_gone(request):
+            raise  # the caller hung up (aiohttp drops this quietly); the database is fine
         log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         await _expire_pool(request)
         return ApiError(503, "服务暂时不可用，请稍后重试", headers={"Retry-After": "2"}).response()

@@ -408,3 +408,40 @@ def _sample(schema: dict, defs: dict):
     if "pattern" in schema:
         return {"^[0-9A-Za-z\\-_]+$": "NUL-1"}.get(schema["pattern"], "320682")
     return "x"
+
+
+async def test_a_client_hanging_up_mid_body_is_not_a_database_failure(settings, agent, caplog):
+    """`hotline serve` lets a handler run on when its client hangs up (aiohttp's default; the test
+    server cancels it instead), so reading the rest of the body raises ConnectionResetError. That
+    must not be taken for PostgreSQL going away, which logs a warning and drops every pooled
+    connection."""
+    import asyncio
+    import socket
+
+    from aiohttp import web
+
+    from hotline import keys
+    from hotline.app import create_app
+
+    app = create_app(settings)
+    runner = web.AppRunner(app)  # as web.run_app builds it: handler_cancellation=False
+    await runner.setup()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        generation = app[keys.POOL]._generation
+        head = (f"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: {agent['Authorization']}\r\nContent-Length: 5000\r\n\r\n")
+        with caplog.at_level("WARNING"):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(head.encode() + b'{"channel": "phone", "content": "')
+            await writer.drain()
+            await asyncio.sleep(0.2)  # the handler now waits for the rest of the body
+            writer.transport.abort()
+            await asyncio.sleep(0.3)
+        assert "backend unavailable" not in caplog.text
+        assert app[keys.POOL]._generation == generation, "the pool's connections were kept"
+    finally:
+        await runner.cleanup()
