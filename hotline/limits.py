@@ -79,11 +79,6 @@ class RateCounter:
         return places
 
 
-async def count_hit(app: web.Application, key: str) -> int:
-    """Requests by this token in the current minute, across processes when Valkey is up."""
-    return await app[COUNTER].hit(key)
-
-
 COUNTER = web.AppKey("rate_counter", RateCounter)
 INFLIGHT = web.AppKey("inflight", list)
 
@@ -110,7 +105,7 @@ async def rate_limit_middleware(request: web.Request, handler):
     secret = bearer(request)
     if not secret or limit <= 0 or request.path in EXEMPT:
         return await handler(request)
-    count = await count_hit(request.app, hash_token(secret).hex()[:32])
+    count = await request.app[COUNTER].hit(hash_token(secret).hex()[:32])
     if count > limit:
         retry = str(60 - int(time.time()) % 60)
         return ApiError(429, "请求过于频繁，请稍后重试", [{"field": "Authorization", "message": f"每分钟最多 {limit} 次"}],

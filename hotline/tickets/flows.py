@@ -53,11 +53,11 @@ def assessment_event(a: Assessment) -> dict:
     }
 
 
-async def _unit_ids(conn: asyncpg.Pool | asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
+async def _unit_ids(db: asyncpg.Pool | asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
     """Ids of units by code, from memory (units added since start-up are looked up)."""
     missing = [c for c in codes if c not in models.unit_ids]
     if missing:
-        rows = await conn.fetch("SELECT code, id FROM units WHERE code = ANY($1::text[])", missing)
+        rows = await db.fetch("SELECT code, id FROM units WHERE code = ANY($1::text[])", missing)
         models.unit_ids.update({r["code"]: r["id"] for r in rows})
     return [models.unit_ids[c] for c in codes]
 

@@ -35,7 +35,7 @@ def request_hash(data: TicketIn) -> bytes:
     return hashlib.sha256(data.model_dump_json().encode()).digest()
 
 
-# The columns intake fills, in the order of the JSON documents RECEIVE_TICKETS reads.
+# The columns intake fills: the keys of each intake document's ticket, and RECEIVE_TICKETS's column list.
 INTAKE_COLUMNS = (
     "channel", "requester_type", "requester_name", "requester_phone", "requester_id_number",
     "requester_org", "requester_credit_code", "confidential", "title", "content", "address",
