@@ -211,3 +211,24 @@ def next_step(state: EscalationInput, now: datetime, ladder: Ladder, policy: Pol
             continue
         return _step(state, rung, at, now, policy)
     return None
+
+
+def due_steps(state: EscalationInput, now: datetime, ladder: Ladder,
+              policy: Policy) -> tuple[list[Step], datetime | None]:
+    """Every step due at `now`, in order (stopping after a raise), and when the next one falls due.
+
+    The same as calling next_step() until None and then due_at() with each step added to
+    steps_taken, with the schedule computed once (the calendar arithmetic is most of a sweep's
+    CPU time). The due time is None after a raise: the raised ticket starts a new clock.
+    """
+    pending, i, steps = _pending(state, ladder, policy), 0, []
+    while i < len(pending) and pending[i][1] <= now:
+        rung, due = pending[i]
+        i += 1
+        if rung.skip_if_late and i < len(pending) and pending[i][1] <= now:
+            continue
+        step = _step(state, rung, due, now, policy)
+        steps.append(step)
+        if step.code is StepCode.RAISE:
+            return steps, None
+    return steps, pending[i][1] if i < len(pending) else None
