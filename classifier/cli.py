@@ -18,8 +18,12 @@ EXIT_BAD_INPUT = 2
 CLASSIFY_BATCH = 256
 
 
-def register(subparsers) -> None:
-    """Add train/evaluate/classify subparsers to an argparse subparsers object."""
+def register(subparsers, annotate=None) -> None:
+    """Add train/evaluate/classify subparsers to an argparse subparsers object.
+
+    annotate(text) -> dict adds fields to each line `classify` prints (the `hotline` command adds the
+    12345/110 disposition; this package does not import routing/).
+    """
     p = subparsers.add_parser("train", help="训练分类模型", description="从 CSV (text,label[,group,split]) 训练部门分类模型")
     p.add_argument("--data", required=True, action="append", metavar="FILE.csv",
                    help="训练数据 CSV，可多次指定（合并）")
@@ -38,7 +42,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("classify", help="对标准输入逐行分类",
                               description="每行一条诉求文本，输出每行一个 JSON 对象")
     p.add_argument("--model", default=None, metavar="DIR", help="模型目录（默认 classifier/model/）")
-    p.set_defaults(func=cmd_classify)
+    p.set_defaults(func=cmd_classify, annotate=annotate)
 
 
 def _fail(message: str) -> int:
@@ -122,44 +126,21 @@ def cmd_classify(args) -> int:
     for line in sys.stdin:
         batch.append(line.rstrip("\r\n"))
         if interactive or len(batch) >= CLASSIFY_BATCH:
-            _emit(clf, batch)
+            _emit(clf, batch, args.annotate)
             batch = []
     if batch:
-        _emit(clf, batch)
+        _emit(clf, batch, args.annotate)
     return EXIT_OK
 
 
-def _split_model():
-    """The 12345/110 split model, loaded once (rules only if it cannot be loaded)."""
-    global _SPLIT
-    if _SPLIT is None:
-        from routing.split import load_split_model
-        try:
-            _SPLIT = load_split_model()
-        except Exception:  # rules alone still give a disposition
-            _SPLIT = False
-    return _SPLIT or None
-
-
-_SPLIT = None
-
-
-def _disposition(text: str) -> dict:
-    from routing.split import decide_split
-
-    d = decide_split(text, model=_split_model())
-    return {"disposition": d.disposition.value, "disposition_label": d.disposition.label,
-            "disposition_reasons": d.reasons, "review": d.review}
-
-
-def _emit(clf, texts: list[str]) -> None:
-    """Print predictions and the 12345/110 disposition; blank lines give a null category to keep alignment."""
+def _emit(clf, texts: list[str], annotate=None) -> None:
+    """Print predictions (and annotate's fields); blank lines give a null category to keep alignment."""
     idx = [i for i, t in enumerate(texts) if t.strip()]
     preds = dict(zip(idx, clf.predict([texts[i] for i in idx])))
     for i in range(len(texts)):
         p = preds.get(i)
         obj = ({"category": p.category, "confidence": round(p.confidence, 4),
-                "alternatives": [[c, s] for c, s in p.alternatives], **_disposition(texts[i])} if p is not None
+                "alternatives": [[c, s] for c, s in p.alternatives], **(annotate(texts[i]) if annotate else {})} if p is not None
                else {"category": None, "confidence": 0.0, "alternatives": [], "error": "空文本"})
         print(json.dumps(obj, ensure_ascii=False))
     sys.stdout.flush()

@@ -239,7 +239,31 @@ def _register_optional(sub) -> None:
         from classifier import cli as classifier_cli
     except ImportError:
         return
-    classifier_cli.register(sub)
+    classifier_cli.register(sub, annotate=_disposition)
+
+
+_SPLIT = None
+
+
+def _split_model():
+    """The 12345/110 split model, loaded once (rules only if it cannot be loaded)."""
+    global _SPLIT
+    if _SPLIT is None:
+        from routing.split import load_split_model
+        try:
+            _SPLIT = load_split_model()
+        except Exception:  # rules alone still give a disposition
+            _SPLIT = False
+    return _SPLIT or None
+
+
+def _disposition(text: str) -> dict:
+    """`hotline classify` prints the 12345/110 disposition beside the department."""
+    from routing.split import decide_split
+
+    d = decide_split(text, model=_split_model())
+    return {"disposition": d.disposition.value, "disposition_label": d.disposition.label,
+            "disposition_reasons": d.reasons, "review": d.review}
 
 
 def main(argv: list[str] | None = None) -> int:

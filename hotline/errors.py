@@ -1,30 +1,10 @@
 """One JSON error shape for every failure: {"message": ..., "details": [...]}."""
 from __future__ import annotations
 
-import asyncio
-import logging
-
-import asyncpg
-
 from aiohttp import web
 from pydantic import ValidationError
 
 from hotline import jsoncodec
-
-log = logging.getLogger(__name__)
-
-
-# Errors that mean PostgreSQL is unreachable or restarting: the client may retry.
-UNAVAILABLE = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-    asyncpg.AdminShutdownError,
-    asyncpg.exceptions._base.InternalClientError,  # a connection broken mid-operation
-    ConnectionError,
-    OSError,
-    asyncio.TimeoutError,
-)
 
 
 class ApiError(Exception):
@@ -92,48 +72,3 @@ def validation_error(exc: ValidationError) -> ApiError:
         for e in exc.errors(include_url=False)
     ]
     return ApiError(422, "请求参数校验失败", details)
-
-
-def _client_gone(request: web.Request) -> bool:
-    """True once the client's connection is lost (reading the rest of its body then fails)."""
-    return request.transport is None or request.transport.is_closing()
-
-
-async def _expire_pool(request: web.Request) -> None:
-    """Drop pooled connections after a database failure so the next request reconnects."""
-    from hotline import keys
-
-    pool = request.app.get(keys.POOL)
-    if pool is not None:
-        await pool.expire_connections()
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler):
-    """Answer every error in the one JSON shape; log the unexpected once."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return exc.response()
-    except ValidationError as exc:
-        return validation_error(exc).response()
-    except web.HTTPRequestEntityTooLarge:
-        return ApiError(413, "请求体过大", [{"field": "body", "message": "超过大小上限"}]).response()
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        message = {404: "资源不存在", 405: "不支持的请求方法"}.get(exc.status, exc.reason)
-        return ApiError(exc.status, message, headers={k: v for k, v in exc.headers.items()
-                                                       if k.lower() in ("allow", "retry-after")}).response()
-    except asyncpg.DataError as exc:  # a value PostgreSQL cannot hold (out of range, bad characters)
-        log.info("rejected value on %s %s: %s", request.method, request.path, type(exc).__name__)
-        return ApiError(422, "参数值无效或超出范围", [{"field": "query", "message": type(exc).__name__}]).response()
-    except UNAVAILABLE as exc:
-        if isinstance(exc, ConnectionError) and _client_gone(request):
-            raise  # the caller hung up (aiohttp drops this quietly); the database is fine
-        log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
-        await _expire_pool(request)
-        return ApiError(503, "服务暂时不可用，请稍后重试", headers={"Retry-After": "2"}).response()
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return ApiError(500, "服务内部错误").response()

@@ -1,21 +1,29 @@
-"""Typed application keys: every shared resource has one."""
+"""Typed application keys: every shared resource has one, with its real type."""
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
 
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from hotline.auth import Principal, TokenCache
+from hotline.endpoints import Endpoint
+from hotline.notify import Notifier
+from hotline.pipeline import Models
 from hotline.settings import Settings
+from hotline.tickets.writer import IntakeWriter
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCache)
-NOTIFIER = web.AppKey("notifier", object)
-ENDPOINTS = web.AppKey("endpoints", dict)
-MODELS = web.AppKey("models", object)  # hotline.pipeline.Models
-WRITER = web.AppKey("writer", object)  # hotline.tickets.writer.IntakeWriter: intake's group commit
+NOTIFIER = web.AppKey("notifier", Notifier)
+ENDPOINTS = web.AppKey("endpoints", dict[str, Endpoint])  # route name -> its row in hotline.routes
+MODELS = web.AppKey("models", Models)  # reference data and models loaded once per worker
+WRITER = web.AppKey("writer", IntakeWriter)  # intake's group commit
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller
-CLOCK = web.AppKey("clock", object)  # optional callable -> aware datetime: "now" for workflow (tests inject)
+# Optional "now" (a callable returning an aware datetime); tests inject it. Read it through hotline.clock.
+CLOCK = web.AppKey("clock", Callable[[], datetime])

@@ -15,9 +15,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
-from hotline import keys
 from hotline.batching import Batcher
 from hotline.tickets.models import TicketIn
 from models.enums import Disposition
@@ -138,22 +135,18 @@ async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
     return index, {r["code"]: r["id"] for r in rows}
 
 
-async def pipeline_ctx(app: web.Application):
-    """Load models at start-up, off the loop; shut the executor down at cleanup."""
-    settings = app[keys.SETTINGS]
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="models")
+async def load(pool, model_dir, home_province: str, executor: ThreadPoolExecutor) -> Models:
+    """The models (loaded off the loop, or the parent's preloaded ones) and the reference data in the database."""
     if _PRELOADED:
         classifier, split_model = _PRELOADED["classifier"], _PRELOADED["split"]
     else:
-        classifier = await loop.run_in_executor(executor, _load_classifier, settings.model_dir)
+        loop = asyncio.get_running_loop()
+        classifier = await loop.run_in_executor(executor, _load_classifier, model_dir)
         split_model = await loop.run_in_executor(executor, _load_split_model)
-    categories = {r["name"]: r["code"] for r in await app[keys.POOL].fetch("SELECT code, name FROM categories")}
-    units, unit_ids = await load_units(app[keys.POOL])
-    app[keys.MODELS] = Models(classifier, split_model, await load_areas(app[keys.POOL]), dispatch.load_catalogue(),
-                              units, unit_ids, categories, executor, settings.home_province)
-    yield
-    executor.shutdown(wait=False, cancel_futures=True)
+    categories = {r["name"]: r["code"] for r in await pool.fetch("SELECT code, name FROM categories")}
+    units, unit_ids = await load_units(pool)
+    return Models(classifier, split_model, await load_areas(pool), dispatch.load_catalogue(),
+                  units, unit_ids, categories, executor, home_province)
 
 
 def place(models: Models, data: TicketIn):

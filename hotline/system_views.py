@@ -7,7 +7,6 @@ from datetime import date
 from aiohttp import web
 
 from hotline import db, keys
-from hotline.endpoints import Endpoint
 from hotline.errors import json_response
 from hotline.openapi import build_document
 from routing.calendar import covered_range
@@ -64,10 +63,3 @@ async def ready(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     return json_response(build_document(list(request.app[keys.ENDPOINTS].values())))
-
-
-ROUTES = [
-    Endpoint("GET", "/health", health, "存活检查", tag="system"),
-    Endpoint("GET", "/ready", ready, "就绪检查（数据库、Valkey、迁移）", tag="system"),
-    Endpoint("GET", "/api/v1/openapi.json", openapi, "OpenAPI 文档", tag="system"),
-]

@@ -8,11 +8,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import keys
-from hotline.endpoints import Endpoint, SafeStr, parse_body
+from hotline.endpoints import SafeStr, parse_body
 from hotline.errors import ApiError, json_response
-from models.enums import Role
-
-ADMIN = frozenset({Role.ADMIN})
 
 
 class ReloadIn(BaseModel):
@@ -53,10 +50,3 @@ async def reload_classifier(request: web.Request) -> web.Response:
     except Exception as exc:  # bad artifact: report it, keep serving the old model
         raise ApiError(422, "模型加载失败，仍使用原模型", [{"field": "model_dir", "message": str(exc)[:300]}])
     return json_response({"version": version})
-
-
-ROUTES = [
-    Endpoint("GET", "/api/v1/admin/classifier", classifier_info, "当前分类模型版本", roles=ADMIN, tag="admin"),
-    Endpoint("POST", "/api/v1/admin/classifier/reload", reload_classifier, "热切换分类模型（无需重启）",
-             roles=ADMIN, body=ReloadIn, tag="admin"),
-]

@@ -15,7 +15,8 @@ from hotline.auth import Principal
 from hotline.callbacks import service
 from hotline.callbacks.models import Satisfaction, Solved
 from hotline.errors import ApiError
-from hotline.tickets.service import add_event
+from hotline.notify import Notifier
+from hotline.tickets.service import add_event, get
 from hotline.workflow import flows as workflow
 from models.enums import Status
 
@@ -90,3 +91,24 @@ async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         else:
             done = await workflow.close(conn, ticket_id, principal, reason, now)
         return Outcome(ticket_id, round_, outcome, attempts, decision, notify=done.notify)
+
+
+async def create_link(conn: asyncpg.Connection, ticket_id: int, principal: Principal,
+                      expires: datetime) -> tuple[asyncpg.Record, str]:
+    """A one-time survey link for a replied ticket's current round, with its event; returns (ticket, token)."""
+    t = await service.lock_ticket(conn, ticket_id)
+    if t["status"] != "replied":
+        raise not_awaiting(t)
+    token = await service.create_link(conn, t["id"], t["reopen_count"], principal.token_id, expires)
+    await add_event(conn, t["id"], principal, "callback_link", reason="发送回访评价链接",
+                    data={"round": t["reopen_count"], "expires_at": expires.isoformat()})
+    return t, token
+
+
+async def announce(pool: asyncpg.Pool, notifier: Notifier, out: Outcome) -> None:
+    """After commit: a reopened ticket is new work on the unit's stream (best effort)."""
+    if out.decision is None:
+        return
+    row = await get(pool, out.ticket_id)
+    if row is not None:
+        await notifier.ticket_event(row, out.decision)

@@ -53,6 +53,11 @@ async def add_result(conn: asyncpg.Connection, t: asyncpg.Record, *, outcome: st
                                comment, attempts, decision, t["unit_id"], t["requester_type"], actor_id, at)
 
 
+async def ticket_state(db: asyncpg.Pool | asyncpg.Connection, ticket_id: int) -> asyncpg.Record:
+    """The ticket's status and reply deadline after a callback."""
+    return await db.fetchrow("SELECT status, reply_by FROM tickets WHERE id = $1", ticket_id)
+
+
 # One-time survey links: the secret goes to the requester by SMS, only its hash is stored.
 
 def hash_link(token: str) -> bytes:

@@ -7,9 +7,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from hotline import keys
-from hotline.callbacks import service
+from hotline.callbacks import service, survey
 from hotline.callbacks.models import Satisfaction, Solved, SurveyIn
-from hotline.endpoints import Endpoint
 from hotline.errors import ApiError
 from hotline.workflow.service import now as app_now
 
@@ -46,12 +45,10 @@ def _form(link, error: str = "") -> str:
 
 async def _link_or_page(request: web.Request):
     """The valid link for the path's token, or the page explaining why there is none."""
-    from hotline.callbacks.views import _check_link, _token  # the JSON survey's own checks
-
     try:
-        token = _token(request)
+        token = survey.link_token(request)
         link = await service.get_link(request.app[keys.POOL], token)
-        _check_link(link, app_now(request.app))
+        survey.check_link(link, app_now(request.app))
     except ApiError as exc:
         return None, _page("12345 热线回访评价", f"<p>{escape(exc.message)}</p>", exc.status)
     return link, None
@@ -63,8 +60,6 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    from hotline.callbacks.views import _token, record_answer
-
     link, page = await _link_or_page(request)
     if page is not None:
         return page
@@ -75,15 +70,7 @@ async def submit(request: web.Request) -> web.Response:
     except ValidationError:
         return _page("12345 热线回访评价", _form(link, "请选择满意度和是否解决后再提交。"), 422)
     try:
-        await record_answer(request.app, _token(request), body)
+        await survey.record_answer(request.app, survey.link_token(request), body)
     except ApiError as exc:
         return _page("12345 热线回访评价", f"<p>{escape(exc.message)}</p>", exc.status)
     return _page("感谢您的评价", "<p>您的评价已记录。如问题仍未解决，热线将安排承办单位重新办理。</p>")
-
-
-ROUTES = [
-    Endpoint("GET", "/survey/{token}", show, "诉求人回访评价页面（短信链接，无需登录）", tag="callbacks",
-             media_type="text/html"),
-    Endpoint("POST", "/survey/{token}", submit, "诉求人提交回访评价（表单）", tag="callbacks",
-             media_type="text/html"),
-]

@@ -4,12 +4,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from hotline import keys
-from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
+from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import flows, service
 from hotline.tickets.models import HistoryOut, TicketIn, TicketOut, TicketPage, TicketQuery
 from hotline.tickets.serialize import ticket_out
-from models.enums import Role
 
 IDEMPOTENCY_MAX = 128
 
@@ -69,16 +68,3 @@ async def ticket_history(request: web.Request) -> web.Response:
     items = [{**dict(r), "at": r["at"].isoformat()} for r in rows]
     return json_response({"ticket_id": row["id"], "events": items})
 
-
-STAFF = frozenset({Role.AGENT, Role.HANDLER, Role.SUPERVISOR, Role.ADMIN})
-
-ROUTES = [
-    Endpoint("POST", "/api/v1/tickets", create_ticket, "登记诉求（统一接收登记）",
-             roles=frozenset({Role.AGENT, Role.ADMIN}), body=TicketIn, response=TicketOut, status=201),
-    Endpoint("GET", "/api/v1/tickets", list_tickets, "工单列表（按角色范围，键集分页）",
-             roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
-    Endpoint("GET", "/api/v1/tickets/{id}", get_ticket, "工单详情",
-             roles=STAFF | {Role.LINKAGE}, response=TicketOut, scope="ticket"),
-    Endpoint("GET", "/api/v1/tickets/{id}/events", ticket_history, "工单流转记录",
-             roles=STAFF | {Role.LINKAGE}, response=HistoryOut, scope="ticket"),
-]

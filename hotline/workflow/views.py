@@ -12,10 +12,8 @@ from hotline.errors import ApiError, json_response
 from hotline.tickets import service as tickets
 from hotline.workflow import flows, models as m, service
 from hotline.workflow.steps import Done, role_of
-from models.enums import Role, Status
+from models.enums import Status
 from routing.workflow import ACTIONS, allowed_actions
-
-HOTLINE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
 async def announce(app: web.Application, done: Done) -> None:
@@ -133,42 +131,15 @@ async def extension_queue(request: web.Request) -> web.Response:
     return json_response(page)
 
 
-# --- the route table --------------------------------------------------------------------------
+# --- endpoints for hotline.routes --------------------------------------------------------------------------
 
 T = "/api/v1/tickets/{id}"
 
 
-def _action(path: str, action: str, summary: str, body: type[BaseModel] | None, *, optional: bool = False,
+def transition_endpoint(path: str, action: str, summary: str, body: type[BaseModel] | None, *, optional: bool = False,
             status: int = 200, reference: bool = False) -> Endpoint:
     """A transition endpoint whose roles are the state machine's roles for the action."""
     handler = transition(RUNS[action], body, optional=optional, status=status, needs_reference=reference)
     return Endpoint("POST", f"{T}/{path}", handler, summary, roles=ACTIONS[action].roles, body=body,
                     response=m.TransitionOut, status=status, tag="workflow", scope="ticket",
                     extra_responses={"409": {"description": "当前状态不允许该操作（返回 current_status 与 allowed_actions）"}})
-
-
-ROUTES = [
-    _action("dispatch", "dispatch", "派单（人工分拣后按派单目录或指定单位派单）", m.DispatchIn, reference=True),
-    _action("sign", "sign", "签收", m.Reason, optional=True),
-    _action("start", "start", "开始办理", m.Reason, optional=True),
-    _action("notes", "note", "添加过程记录（主办、协办单位或热线）", m.NoteIn, status=201),
-    _action("request-info", "request_info", "补充材料（暂停计时）", m.RequiredReason),
-    _action("info-received", "info_received", "材料已补齐（恢复计时）", m.Reason, optional=True),
-    _action("return", "return_ticket", "退单（contest=true 为派单异议，提交督办审核）", m.ReturnIn),
-    _action("redispatch", "redispatch", "改派（指定单位或按分类/层级重新派单）", m.RedispatchIn, reference=True),
-    _action("uphold", "uphold", "维持原派（督办驳回派单异议）", m.Reason, optional=True),
-    _action("extensions", "request_extension", "申请延期", m.ExtensionIn, status=201),
-    _action("extensions/{eid}/decision", "decide_extension", "延期审批", m.ExtensionDecisionIn),
-    _action("reply", "reply", "办结回复", m.ReplyIn),
-    _action("close", "close", "归档", m.Reason, optional=True),
-    _action("reopen", "reopen", "重办（退回原承办单位重新计时）", m.RequiredReason),
-    Endpoint("GET", "/api/v1/inbox", inbox, "承办单位待办（待签收、办理中、临期、协办）",
-             roles=frozenset({Role.HANDLER}), query=m.InboxQuery, response=m.InboxOut, tag="workflow",
-             scope="unit"),
-    Endpoint("GET", "/api/v1/queues/triage", triage_queue, "待人工分拣工单队列",
-             roles=HOTLINE, query=m.QueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
-    Endpoint("GET", "/api/v1/queues/returns", return_queue, "退单队列（派单异议待审核 / 待重新派单）",
-             roles=HOTLINE, query=m.ReturnQueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
-    Endpoint("GET", "/api/v1/queues/extensions", extension_queue, "待审批延期申请队列",
-             roles=HOTLINE, query=m.QueueQuery, response=m.QueuePage, tag="workflow", scope="list"),
-]

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hotline import db, keys
 from hotline.app import create_app
 from hotline.auth import create_token
-from hotline.escalation.report import working_time_before
+from hotline.reports.escalations import working_time_before
 from hotline.escalation.sweep import sweep
 from hotline.notify import Notifier
 from hotline.tickets.assign import assign

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.app import create_app, open_redis
+from hotline.app import create_app
+from hotline.resources import open_redis
 from models.enums import Role
 
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

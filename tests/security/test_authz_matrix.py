@@ -1,6 +1,6 @@
 """The authorization matrix: every endpoint of the route table × every kind of caller.
 
-Generated from `hotline.app.all_endpoints()`, so an endpoint added to the table is
+Generated from `hotline.routes.all_endpoints()`, so an endpoint added to the table is
 checked without anyone remembering to write a test for it:
 
 * no token or an unknown token → 401 (public endpoints excepted);
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hotline.app import all_endpoints
+from hotline.routes import all_endpoints
 from hotline.endpoints import Endpoint
 from models.enums import Role
 

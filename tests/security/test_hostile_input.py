@@ -270,7 +270,7 @@ KNOWN_5XX: dict[tuple[str, str], str] = {}
 
 
 def _query_cases():
-    from hotline.app import all_endpoints
+    from hotline.routes import all_endpoints
 
     out = []
     for ep in all_endpoints():
@@ -351,7 +351,7 @@ async def test_unsupported_method_is_405_json(client, agent):
 
 
 def _body_cases():
-    from hotline.app import all_endpoints
+    from hotline.routes import all_endpoints
 
     out = []
     for ep in all_endpoints():

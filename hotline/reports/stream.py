@@ -1,4 +1,4 @@
-"""HTTP handlers: the escalation report and its live feed (server-sent events)."""
+"""The escalation report's live feed: server-sent events of new escalation steps, filtered to the caller's scope."""
 from __future__ import annotations
 
 import asyncio
@@ -11,25 +11,15 @@ from redis.exceptions import RedisError
 
 from hotline import keys
 from hotline.auth import Principal
-from hotline.endpoints import Endpoint, parse_query
-from hotline.errors import json_response
-from hotline.escalation.report import ReportOut, ReportQuery, escalation_report
 from hotline.escalation.scheduler import app_now
 from hotline.escalation.sweep import ESCALATION_STREAM
 from models.enums import Role
 
 log = logging.getLogger(__name__)
 
-REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.AGENT, Role.ADMIN})
 BLOCK_MS = 500          # one XREAD wait; below the client's 1 s socket timeout
 READ_COUNT = 100
 AREA_FIELDS = ("province_code", "city_code", "county_code", "area_code")
-
-
-async def report(request: web.Request) -> web.Response:
-    q = parse_query(request, ReportQuery)
-    body = await escalation_report(request.app[keys.POOL], request[keys.PRINCIPAL], q, app_now(request.app))
-    return json_response(body)
 
 
 def visible(principal: Principal, fields: dict) -> bool:
@@ -95,13 +85,3 @@ async def stream(request: web.Request) -> web.StreamResponse:
     except ConnectionError:
         pass
     return resp
-
-
-ROUTES = [
-    Endpoint("GET", "/api/v1/reports/escalations", report,
-             "督办报表：超期工单（按层级、地区、单位、超期时长）、期间内预警/催办/督办/提级次数、督办最多的单位",
-             roles=REPORT_ROLES, query=ReportQuery, response=ReportOut, tag="reports", scope="area"),
-    Endpoint("GET", "/api/v1/reports/escalations/stream", stream,
-             "督办实时推送（text/event-stream）：新的预警/催办/督办/提级，按督办人员辖区过滤；心跳注释行",
-             roles=REPORT_ROLES, tag="reports", scope="area"),
-]

@@ -1,0 +1,48 @@
+"""The service's shared resources, each opened on start-up and closed on cleanup (aiohttp cleanup contexts)."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from hotline import db, keys, limits, pipeline
+from hotline.notify import Notifier
+from hotline.settings import Settings
+from hotline.tickets.writer import IntakeWriter
+
+
+def open_redis(settings: Settings) -> aioredis.Redis:
+    """A Valkey/Redis client with short timeouts, so an outage degrades instead of hanging."""
+    opts = dict(socket_timeout=1.0, socket_connect_timeout=1.0, decode_responses=True)
+    if settings.redis_cluster:
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url(settings.redis_url, **opts)
+    return aioredis.from_url(settings.redis_url, health_check_interval=10, **opts)
+
+
+async def postgres_ctx(app: web.Application):
+    settings = app[keys.SETTINGS]
+    app[keys.POOL] = await db.create_pool(settings.database_url, min_size=settings.pool_min,
+                                          max_size=settings.pool_max)
+    app[keys.WRITER] = IntakeWriter(app[keys.POOL])
+    yield
+    await app[keys.POOL].close()
+
+
+async def redis_ctx(app: web.Application):
+    app[keys.REDIS] = open_redis(app[keys.SETTINGS])
+    app[keys.NOTIFIER] = Notifier(app[keys.REDIS])
+    app[limits.COUNTER] = limits.RateCounter(app[keys.REDIS])
+    yield
+    await app[keys.REDIS].aclose()
+
+
+async def pipeline_ctx(app: web.Application):
+    """Load models at start-up, off the loop; shut the executor down at cleanup."""
+    settings = app[keys.SETTINGS]
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="models")
+    app[keys.MODELS] = await pipeline.load(app[keys.POOL], settings.model_dir, settings.home_province, executor)
+    yield
+    executor.shutdown(wait=False, cancel_futures=True)

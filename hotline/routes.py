@@ -1,0 +1,146 @@
+"""Every route of the service, room by room: path, handler, roles, shapes and summary.
+
+This one table registers the routes (hotline.app), drives the role check (hotline.middleware),
+builds the OpenAPI document and the README's endpoint table, and generates the authorization
+test matrix. A new room adds its block here; handlers stay in the room's views.py.
+"""
+from __future__ import annotations
+
+from hotline import system_views as system
+from hotline.admin import views as admin
+from hotline.admin.views import ReloadIn
+from hotline.callbacks import survey_page, views as callbacks
+from hotline.callbacks.models import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
+from hotline.endpoints import Endpoint
+from hotline.linkage import views as linkage
+from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
+from hotline.reports import dashboard, stream, views as reports
+from hotline.reports.escalations import ReportOut, ReportQuery
+from hotline.reports.rates import RatesQuery
+from hotline.reports.schemas import AttentionQuery, CountsQuery
+from hotline.tickets import views as tickets
+from hotline.tickets.models import HistoryOut, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.workflow import models as wf, views as workflow
+from hotline.workflow.views import transition_endpoint as transition
+from models.enums import Role
+
+STAFF = frozenset({Role.AGENT, Role.HANDLER, Role.SUPERVISOR, Role.ADMIN})
+HOTLINE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})   # the hotline's own staff (no units)
+CALLERS = frozenset({Role.AGENT, Role.ADMIN})
+LINKAGE = frozenset({Role.LINKAGE})
+ADMIN = frozenset({Role.ADMIN})
+
+SYSTEM = [
+    Endpoint("GET", "/health", system.health, "存活检查", tag="system"),
+    Endpoint("GET", "/ready", system.ready, "就绪检查（数据库、Valkey、迁移）", tag="system"),
+    Endpoint("GET", "/api/v1/openapi.json", system.openapi, "OpenAPI 文档", tag="system"),
+]
+
+TICKETS = [
+    Endpoint("POST", "/api/v1/tickets", tickets.create_ticket, "登记诉求（统一接收登记）",
+             roles=CALLERS, body=TicketIn, response=TicketOut, status=201),
+    Endpoint("GET", "/api/v1/tickets", tickets.list_tickets, "工单列表（按角色范围，键集分页）",
+             roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
+    Endpoint("GET", "/api/v1/tickets/{id}", tickets.get_ticket, "工单详情",
+             roles=STAFF | LINKAGE, response=TicketOut, scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}/events", tickets.ticket_history, "工单流转记录",
+             roles=STAFF | LINKAGE, response=HistoryOut, scope="ticket"),
+]
+
+# Transitions: roles come from the state machine (routing.workflow.ACTIONS).
+WORKFLOW = [
+    transition("dispatch", "dispatch", "派单（人工分拣后按派单目录或指定单位派单）", wf.DispatchIn, reference=True),
+    transition("sign", "sign", "签收", wf.Reason, optional=True),
+    transition("start", "start", "开始办理", wf.Reason, optional=True),
+    transition("notes", "note", "添加过程记录（主办、协办单位或热线）", wf.NoteIn, status=201),
+    transition("request-info", "request_info", "补充材料（暂停计时）", wf.RequiredReason),
+    transition("info-received", "info_received", "材料已补齐（恢复计时）", wf.Reason, optional=True),
+    transition("return", "return_ticket", "退单（contest=true 为派单异议，提交督办审核）", wf.ReturnIn),
+    transition("redispatch", "redispatch", "改派（指定单位或按分类/层级重新派单）", wf.RedispatchIn, reference=True),
+    transition("uphold", "uphold", "维持原派（督办驳回派单异议）", wf.Reason, optional=True),
+    transition("extensions", "request_extension", "申请延期", wf.ExtensionIn, status=201),
+    transition("extensions/{eid}/decision", "decide_extension", "延期审批", wf.ExtensionDecisionIn),
+    transition("reply", "reply", "办结回复", wf.ReplyIn),
+    transition("close", "close", "归档", wf.Reason, optional=True),
+    transition("reopen", "reopen", "重办（退回原承办单位重新计时）", wf.RequiredReason),
+    Endpoint("GET", "/api/v1/inbox", workflow.inbox, "承办单位待办（待签收、办理中、临期、协办）",
+             roles=frozenset({Role.HANDLER}), query=wf.InboxQuery, response=wf.InboxOut, tag="workflow",
+             scope="unit"),
+    Endpoint("GET", "/api/v1/queues/triage", workflow.triage_queue, "待人工分拣工单队列",
+             roles=HOTLINE, query=wf.QueueQuery, response=wf.QueuePage, tag="workflow", scope="list"),
+    Endpoint("GET", "/api/v1/queues/returns", workflow.return_queue, "退单队列（派单异议待审核 / 待重新派单）",
+             roles=HOTLINE, query=wf.ReturnQueueQuery, response=wf.QueuePage, tag="workflow", scope="list"),
+    Endpoint("GET", "/api/v1/queues/extensions", workflow.extension_queue, "待审批延期申请队列",
+             roles=HOTLINE, query=wf.QueueQuery, response=wf.QueuePage, tag="workflow", scope="list"),
+]
+
+LINKAGE_110 = [
+    Endpoint("POST", "/api/v1/linkage/110/handoffs", linkage.receive_handoff,
+             "110 移交双非诉求（同一警情编号只建一单）",
+             roles=LINKAGE, body=HandoffIn, response=TicketOut, status=201, tag="linkage",
+             extra_responses={200: {"description": "同一警情编号已建单：返回原工单",
+                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TicketOut"}}}}}),
+    Endpoint("POST", "/api/v1/linkage/110/acks", linkage.acknowledge, "110 确认接收 12345 移交",
+             roles=LINKAGE, body=AckIn, tag="linkage"),
+    Endpoint("GET", "/api/v1/linkage/outbox", linkage.list_outbox, "12345–110 移交投递状态",
+             roles=HOTLINE, query=OutboxQuery, tag="linkage", scope="list"),
+]
+
+REPORTS = [
+    Endpoint("GET", "/api/v1/reports/linkage", reports.linkage_counts, "12345–110 联动统计（按日、地区）",
+             roles=HOTLINE, query=CountsQuery, tag="linkage", scope="list"),
+    Endpoint("GET", "/api/v1/reports/escalations", reports.escalations,
+             "督办报表：超期工单（按层级、地区、单位、超期时长）、期间内预警/催办/督办/提级次数、督办最多的单位",
+             roles=HOTLINE, query=ReportQuery, response=ReportOut, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/escalations/stream", stream.stream,
+             "督办实时推送（text/event-stream）：新的预警/催办/督办/提级，按督办人员辖区过滤；心跳注释行",
+             roles=HOTLINE, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/rates", reports.rates_json,
+             "考核指标：响应率、按时办结率、自报/实际解决率、满意率、退单率、重办率、超时率、提级数、三率综合；"
+             "按单位/地区（逐级汇总）/类别/渠道/诉求人类型 × 日/周/月",
+             roles=HOTLINE, query=RatesQuery, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/rates.csv", reports.rates_csv, "考核指标 CSV 导出（参数同 /reports/rates）",
+             roles=HOTLINE, query=RatesQuery, tag="reports", scope="area", media_type="text/csv"),
+    Endpoint("GET", "/api/v1/reports/overdue", reports.attention, "超期与督办中的工单清单（督办工作台）",
+             roles=HOTLINE, query=AttentionQuery, tag="reports", scope="area"),
+]
+
+CALLBACKS = [
+    Endpoint("POST", "/api/v1/tickets/{id}/callback", callbacks.record_callback,
+             "记录电话回访（联系上：满意度 + 是否解决；未联系上：计次，达到上限按无法联系归档）。"
+             "不满意或未解决则重办，否则归档",
+             roles=CALLERS, body=CallbackIn, response=CallbackOut, tag="callbacks", scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}/callbacks", callbacks.callback_history, "工单回访记录",
+             roles=STAFF, tag="callbacks", scope="ticket"),
+    Endpoint("POST", "/api/v1/tickets/{id}/callback-link", callbacks.create_link,
+             "生成一次性回访评价链接（短信发送；只存哈希，过期失效）",
+             roles=CALLERS, body=CallbackLinkIn, response=CallbackLinkOut, status=201, tag="callbacks",
+             scope="ticket"),
+    # The requester's side: no token, the one-time link is the credential.
+    Endpoint("GET", "/api/v1/survey/{token}", callbacks.show_survey,
+             "诉求人查看回访评价问卷（无需登录，凭一次性链接）", response=SurveyOut, tag="callbacks"),
+    Endpoint("POST", "/api/v1/survey/{token}", callbacks.answer_survey, "诉求人提交回访评价（每个链接仅一次）",
+             body=SurveyIn, tag="callbacks"),
+    Endpoint("GET", "/survey/{token}", survey_page.show, "诉求人回访评价页面（短信链接，无需登录）",
+             tag="callbacks", media_type="text/html"),
+    Endpoint("POST", "/survey/{token}", survey_page.submit, "诉求人提交回访评价（表单）", tag="callbacks",
+             media_type="text/html"),
+]
+
+DASHBOARD = [
+    Endpoint("GET", "/dashboard", dashboard.dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard",
+             media_type="text/html"),
+    Endpoint("GET", "/static/{name}", dashboard.static_file, "工作台静态文件", tag="dashboard", media_type="*/*"),
+]
+
+ADMIN_ROUTES = [
+    Endpoint("GET", "/api/v1/admin/classifier", admin.classifier_info, "当前分类模型版本", roles=ADMIN,
+             tag="admin"),
+    Endpoint("POST", "/api/v1/admin/classifier/reload", admin.reload_classifier, "热切换分类模型（无需重启）",
+             roles=ADMIN, body=ReloadIn, tag="admin"),
+]
+
+
+def all_endpoints() -> list[Endpoint]:
+    """The route table of the whole service, in the README's order."""
+    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *DASHBOARD, *ADMIN_ROUTES]
