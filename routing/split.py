@@ -27,6 +27,8 @@ REVIEW_THRESHOLD = 0.25  # combined score at or above this → keep on 12345, re
 RULES_REVIEW_THRESHOLD = 0.5  # rules-only mode: weak evidence at or above this → review
 DISAGREE_THRESHOLD = 0.10  # model police prob below this on a rule hit → review
 SILENT_RULES_THRESHOLD = 0.60  # model must reach this to escalate when rules are silent or damped
+MODEL_FLOOR = 0.25  # weak rule evidence escalates only if the model gives at least this
+CONFIDENT_THRESHOLD = 0.85  # a question / 12345 request / civil matter escalates on the model only above this
 
 REASON_MODEL = "文本模型判定疑似涉警（概率{:.2f}）"
 REASON_REVIEW = "疑似涉警，先行受理并提请三方会商"
@@ -152,14 +154,27 @@ def conflict_in_dispute(rules: RuleResult) -> bool:
 
 
 def _rule_decision(disp: Disposition, rules: RuleResult, score: float, model_p: float | None) -> SplitDecision:
-    """Decision when rules are decisive; a strongly disagreeing model only adds review."""
+    """Decision when rules are decisive; a strongly disagreeing model only adds review.
+
+    One non-severe rule word inside a question or a 12345 request, which the model reads as
+    a civil matter, is not enough to hand the call to the police: it is kept for review.
+    """
     reasons = _live_reasons(rules)
     if disp is Disposition.JOINT and conflict_in_dispute(rules):
         reasons.append(REASON_CONFLICT_IN_DISPUTE)
     review = model_p is not None and model_p < DISAGREE_THRESHOLD
+    if review and _lone_word_in_civil_framing(rules):
+        return SplitDecision(Disposition.HOTLINE, reasons + [REASON_DISAGREE], True, score)
     if review:
         reasons.append(REASON_DISAGREE)
     return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)))
+
+
+def _lone_word_in_civil_framing(rules: RuleResult) -> bool:
+    """True if the only decisive evidence is one non-severe hit in a question, request or civil matter."""
+    live = [h for h in rules.hits if h.weight > 0 and h.signal.kind != CIVIL]
+    guarded = rules.framing.asks_not_reports or (rules.civil > 0 and live and live[0].signal.group != "conflict")
+    return guarded and not rules.severe and len(live) == 1 and live[0].weight < 1.5
 
 
 def _rules_only_fallback(rules: RuleResult, rule_p: float) -> SplitDecision:
@@ -172,7 +187,7 @@ def _rules_only_fallback(rules: RuleResult, rule_p: float) -> SplitDecision:
 def _model_decision(rules: RuleResult, probs: dict[str, float], score: float, model: SplitModel) -> SplitDecision:
     """Decision when rules are not decisive and a model is available."""
     reasons = _live_reasons(rules)
-    if score >= _escalation_bar(rules, model):
+    if _escalates(rules, police_probability(probs), score, model):
         joint = rules.joint > rules.police or probs.get(JOINT_VALUE, 0.0) > probs.get(POLICE_VALUE, 0.0)
         disp = Disposition.JOINT if joint else Disposition.POLICE
         return SplitDecision(disp, reasons + [REASON_MODEL.format(police_probability(probs))], True, score)
@@ -181,10 +196,21 @@ def _model_decision(rules: RuleResult, probs: dict[str, float], score: float, mo
     return SplitDecision(Disposition.HOTLINE, reasons + [REASON_CIVIL], False, score)
 
 
-def _escalation_bar(rules: RuleResult, model: SplitModel) -> float:
-    """Low bar when weak but undamped police evidence exists; otherwise the model must be confident."""
+def _escalates(rules: RuleResult, model_p: float, score: float, model: SplitModel) -> bool:
+    """Whether non-decisive evidence still sends the call towards the police (with review).
+
+    A question about a rule, a 12345 request or a civil matter escalates only on a confident
+    model; weak undamped rule evidence needs the model's agreement (MODEL_FLOOR), not just a
+    word; with no live rule evidence the model must reach the silent-rules bar.
+    """
     live_weak = any(h.weight > 0 and not h.notes and h.signal.kind != CIVIL for h in rules.hits)
-    return model.police_threshold if live_weak else max(model.police_threshold, model.silent_threshold)
+    conflict = any(h.weight > 0 and not h.notes and (h.signal.kind == JOINT or h.signal.group == "conflict")
+                   for h in rules.hits)
+    if rules.framing.asks_not_reports or (rules.civil > 0 and not conflict):
+        return model_p >= CONFIDENT_THRESHOLD
+    if live_weak:
+        return score >= model.police_threshold and model_p >= MODEL_FLOOR
+    return model_p >= max(model.police_threshold, model.silent_threshold)
 
 
 def _live_reasons(rules: RuleResult) -> list[str]:

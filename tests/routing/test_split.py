@@ -65,7 +65,6 @@ def test_police_recall_combined(combined):
     assert police_recall(combined) >= 0.97
 
 
-@pytest.mark.xfail(strict=False, reason="measured 0.888 on the 217-case table, below the 0.90 target; see docs/linkage.md")
 def test_hotline_accuracy_combined(combined):
     """Rules + model keep at least 90% of 12345 matters on 12345."""
     assert hotline_accuracy(combined) >= 0.9
