@@ -182,7 +182,7 @@ def cmd_db(args) -> int:
     valkey = EmbeddedValkey(settings.state_dir)
     if args.action == "start":
         print(json.dumps({"DATABASE_URL": pg.start(), "REDIS_URL": valkey.start()}))
-        valkey.server = None  # leave it running; `hotline db stop` ends it
+        valkey.detach()  # leave it running; `hotline db stop` ends it
     else:
         valkey.stop()
         pg.stop()

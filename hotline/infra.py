@@ -27,7 +27,9 @@ def servers(settings: Settings) -> Iterator[Settings]:
             log.info("embedded Valkey at 127.0.0.1:%s", valkey.port)
         yield settings.model_copy(update=updates)
     finally:
-        if valkey is not None:
+        # Only what was started here: a CLI command that reused the servers of a running
+        # `hotline serve` (or `hotline db start`) must leave them running.
+        if valkey is not None and valkey.started_here:
             valkey.stop()
         if pg is not None and pg.started_here:
             pg.stop()
