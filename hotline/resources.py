@@ -1,6 +1,7 @@
 """The service's shared resources, each opened on start-up and closed on cleanup (aiohttp cleanup contexts)."""
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import redis.asyncio as aioredis
@@ -10,6 +11,8 @@ from hotline import db, keys, limits, pipeline
 from hotline.notify import Notifier
 from hotline.settings import Settings
 from hotline.tickets.writer import IntakeWriter
+
+log = logging.getLogger(__name__)
 
 
 def open_redis(settings: Settings) -> aioredis.Redis:
@@ -22,11 +25,24 @@ def open_redis(settings: Settings) -> aioredis.Redis:
     return aioredis.from_url(settings.redis_url, health_check_interval=10, **opts)
 
 
+async def _sync_calendar(pool) -> None:
+    """Recompute provisional deadlines if the holiday data grew since the last start (a package upgrade)."""
+    import asyncpg
+
+    from hotline.escalation import calendar_sync
+
+    try:
+        await calendar_sync.sync(pool)
+    except (asyncpg.UndefinedTableError, OSError, ValueError) as exc:  # not migrated yet, unreadable file
+        log.warning("holiday calendar not synchronised at start-up: %s", exc)
+
+
 async def postgres_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     app[keys.POOL] = await db.create_pool(settings.database_url, min_size=settings.pool_min,
                                           max_size=settings.pool_max)
     app[keys.WRITER] = IntakeWriter(app[keys.POOL])
+    await _sync_calendar(app[keys.POOL])
     yield
     await app[keys.POOL].close()
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from hotline import db, keys
 from hotline.errors import json_response
 from hotline.openapi import build_document
-from routing.calendar import covered_range
+from routing.calendar import covered_range, provisional_until
 
 
 async def health(request: web.Request) -> web.Response:
@@ -44,10 +44,12 @@ def _check_calendar(today: date | None = None) -> dict:
     today = today or date.today()
     days_left = (last - today).days
     ok = days_left > CALENDAR_WARN_DAYS
-    detail = f"节假日数据覆盖 {first} 至 {last}"
+    detail = f"节假日正式数据覆盖 {first} 至 {last}"
     if not ok:
-        detail += f"，仅剩 {max(days_left, 0)} 天：请升级 chinese-calendar，否则跨年时限无法计算"
-    return {"ok": ok, "detail": detail, "covered_until": last.isoformat()}
+        detail += (f"，仅剩 {max(days_left, 0)} 天：此后的时限按法定节假日暂定计算（无调休），"
+                   "请升级 chinese-calendar 或录入国务院放假通知（HOTLINE_CALENDAR_EXTRA）")
+    return {"ok": ok, "detail": detail, "covered_until": last.isoformat(),
+            "provisional_until": provisional_until().isoformat()}
 
 
 async def ready(request: web.Request) -> web.Response:

@@ -1,15 +1,24 @@
 """Working-day arithmetic on China's statutory holidays and 调休 make-up days.
 
-Data comes from the `chinese-calendar` package, which transcribes the State
-Council's yearly holiday notice (法定节假日 and 调休上班日). Outside the years the
-installed package covers, every function raises `CalendarRangeError`: guessing
-a year's 调休 is worse than stopping (upgrade the package once the notice is out).
+Official data comes from the `chinese-calendar` package, which transcribes the
+State Council's yearly holiday notice (法定节假日 and 调休上班日). Until a package
+release carries a new year, operators may transcribe that year's notice into a
+CSV (`date,kind,name`; kind = holiday | workday), named by `HOTLINE_CALENDAR_EXTRA`
+(default `routing/data/calendar_extra.csv`). A year in that file counts as
+official, so it must list every holiday and every make-up working day of the
+year; years must follow the package's last year without gaps.
 
-Until a package release carries a new year, operators may transcribe that year's
-notice into a CSV (`date,kind,name`; kind = holiday | workday), named by
-`HOTLINE_CALENDAR_EXTRA` (default `routing/data/calendar_extra.csv`). A year in
-that file counts as covered, so it must list every holiday and every make-up
-working day of the year; years must follow the package's last year without gaps.
+Years after the official data are **provisional** (up to PROVISIONAL_YEARS
+further): the statutory holidays that the law itself fixes (全国年节及纪念日放假办法,
+2025 revision: 元旦 1 day, 春节 4 days from 除夕, 清明 1, 劳动节 2, 端午 1, 中秋 1,
+国庆 3), computed with the `lunar_python` library (lunar dates and the 清明 solar
+term), plus weekends, plus the 补假 the law requires for a statutory day that falls
+on a weekend (or on another festival's day): the first following weekdays. The
+调休 arrangement (make-up working weekends) is unknown until the State Council's
+notice, so provisional years have none. `is_provisional(...)` says whether a
+date lies beyond the official data; callers mark deadlines computed from
+provisional days and recompute them when official data arrives
+(`reload_extra`, or a package upgrade and restart).
 
 Rules (see docs/deadlines.md):
 - All datetimes are timezone-aware and are handled in Asia/Shanghai.
@@ -33,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar import constants as _cc_data
+from lunar_python import Lunar, Solar
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = timedelta(days=1)
@@ -42,6 +52,8 @@ FIRST_DAY = date(min(_cc_data.holidays).year, 1, 1)
 PACKAGE_LAST_DAY = date(max(_cc_data.holidays).year, 12, 31)
 EXTRA_PATH = Path(__file__).resolve().parent / "data" / "calendar_extra.csv"
 KINDS = ("holiday", "workday")
+# How many years past the official data the provisional (statutory-only) calendar reaches.
+PROVISIONAL_YEARS = 5
 
 
 def load_extra(path: str | Path | None = None) -> dict[date, tuple[str, str]]:
@@ -68,27 +80,98 @@ def _last_day(extra: dict[date, tuple[str, str]]) -> date:
     return date(year, 12, 31)
 
 
+def _provisional_last(last: date) -> date:
+    return date(last.year + PROVISIONAL_YEARS, 12, 31)
+
+
 EXTRA = load_extra()
-LAST_DAY = _last_day(EXTRA)
+LAST_DAY = _last_day(EXTRA)                       # the last day of official data
+PROVISIONAL_LAST_DAY = _provisional_last(LAST_DAY)  # the last day any deadline can be computed
+
+
+def reload_extra(path: str | Path | None = None) -> bool:
+    """Read the operator file again; True when the official range changed (callers then recompute
+    the deadlines that were computed from provisional days)."""
+    global EXTRA, LAST_DAY, PROVISIONAL_LAST_DAY
+    extra = load_extra(path)
+    if extra == EXTRA:
+        return False
+    before = LAST_DAY
+    EXTRA, LAST_DAY = extra, _last_day(extra)
+    PROVISIONAL_LAST_DAY = _provisional_last(LAST_DAY)
+    _is_workday.cache_clear()
+    return LAST_DAY != before
 
 
 class CalendarRangeError(ValueError):
-    """A date lies outside the years the holiday package covers."""
+    """A date lies outside the years the calendar can compute, even provisionally."""
 
     def __init__(self, day: date):
         self.day = day
         super().__init__(
-            f"{day.isoformat()} is outside the statutory holiday calendar, which covers "
-            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} "
-            f"(chinese-calendar {chinese_calendar.__version__}); "
-            "upgrade the package once the State Council publishes the next year's notice, "
-            "or transcribe the notice into HOTLINE_CALENDAR_EXTRA"
+            f"{day.isoformat()} is outside the holiday calendar, which covers {FIRST_DAY.isoformat()} to "
+            f"{LAST_DAY.isoformat()} officially (chinese-calendar {chinese_calendar.__version__}"
+            f"{' and HOTLINE_CALENDAR_EXTRA' if EXTRA else ''}) and provisionally "
+            f"(statutory holidays only) to {PROVISIONAL_LAST_DAY.isoformat()}"
         )
 
 
 def covered_range() -> tuple[date, date]:
-    """First and last date the holiday data covers."""
+    """First and last date of official holiday data (the State Council's notices)."""
     return FIRST_DAY, LAST_DAY
+
+
+def provisional_until() -> date:
+    """The last date a deadline can be computed at all (statutory holidays only after LAST_DAY)."""
+    return PROVISIONAL_LAST_DAY
+
+
+def is_provisional(d: date | datetime | None) -> bool:
+    """True when a date (or aware datetime, in Shanghai) lies beyond the official holiday data."""
+    if d is None:
+        return False
+    day = local(d).date() if isinstance(d, datetime) else d
+    return day > LAST_DAY
+
+
+# --- the statutory holidays, for provisional years --------------------------------------------
+
+def _festivals(year: int) -> list[tuple[str, list[date]]]:
+    """The statutory days of a year (全国年节及纪念日放假办法, 2025 revision), in date order."""
+    def ymd(solar: Solar) -> date:
+        return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+    spring = ymd(Lunar.fromYmd(year, 1, 1).getSolar())
+    qingming = ymd(Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"])
+    found = [
+        ("元旦", [date(year, 1, 1)]),
+        ("春节", [spring + timedelta(days=i) for i in range(-1, 3)]),  # 除夕 and 正月初一至初三
+        ("清明节", [qingming]),
+        ("劳动节", [date(year, 5, 1), date(year, 5, 2)]),
+        ("端午节", [ymd(Lunar.fromYmd(year, 5, 5).getSolar())]),
+        ("中秋节", [ymd(Lunar.fromYmd(year, 8, 15).getSolar())]),
+        ("国庆节", [date(year, 10, 1), date(year, 10, 2), date(year, 10, 3)]),
+    ]
+    return sorted(found, key=lambda f: f[1][0])
+
+
+@lru_cache(maxsize=32)
+def statutory_days(year: int) -> dict[date, str]:
+    """Provisional holidays of a year: the statutory days, and 补假 on the first weekdays after a
+    festival for each of its days that fell on a weekend or on another festival's day (法 第六条)."""
+    days: dict[date, str] = {}
+    owed: list[tuple[date, str]] = []
+    for name, dates in _festivals(year):
+        for day in dates:
+            if day in days or day.weekday() >= 5:
+                owed.append((dates[-1], name))
+            days.setdefault(day, name)
+    for after, name in owed:
+        day = after + DAY
+        while day.weekday() >= 5 or day in days:
+            day += DAY
+        days[day] = name
+    return days
 
 
 def local(dt: datetime) -> datetime:
@@ -101,7 +184,7 @@ def local(dt: datetime) -> datetime:
 def _day(d: date | datetime) -> date:
     """The Shanghai calendar date of a date or aware datetime, range-checked."""
     day = local(d).date() if isinstance(d, datetime) else d
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not FIRST_DAY <= day <= PROVISIONAL_LAST_DAY:
         raise CalendarRangeError(day)
     return day
 
@@ -124,6 +207,8 @@ def is_working_day(d: date | datetime) -> bool:
 @lru_cache(maxsize=8192)
 def _is_workday(day: date) -> bool:
     # chinese_calendar scans its holiday table on every call; the sweep asks about the same days a lot.
+    if day > LAST_DAY:  # provisional: statutory days and weekends, no 调休
+        return day.weekday() < 5 and day not in statutory_days(day.year)
     if day > PACKAGE_LAST_DAY:
         kind = EXTRA.get(day, ("", ""))[0]
         return kind == "workday" or (kind != "holiday" and day.weekday() < 5)
@@ -133,6 +218,8 @@ def _is_workday(day: date) -> bool:
 def holiday_name(d: date | datetime) -> str | None:
     """The statutory holiday a day belongs to (or is made up for), else None."""
     day = _day(d)
+    if day > LAST_DAY:
+        return statutory_days(day.year).get(day)
     if day > PACKAGE_LAST_DAY:
         return EXTRA.get(day, ("", ""))[1] or None
     return chinese_calendar.get_holiday_detail(day)[1]

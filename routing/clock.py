@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from models.enums import Tier, Urgency
-from routing.calendar import CalendarRangeError
+from routing.calendar import CalendarRangeError, is_provisional
 from routing.escalation import EscalationInput, Ladder, StepCode, due_at, load_ladder
 from routing.sla import Pause, Policy, deadlines, load_policy
 
@@ -20,7 +20,10 @@ class Clock:
     sign_by: datetime | None
     reply_by: datetime | None
     next_escalation_at: datetime | None
-    error: str = ""  # set when the calendar cannot answer (date beyond its data)
+    error: str = ""  # set when the calendar cannot answer (date beyond even the provisional years)
+    # True when a deadline (or the next escalation) lies beyond the official holiday data: computed from
+    # the statutory holidays only, to be recomputed once the State Council's notice is in the data.
+    provisional: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +54,9 @@ def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: 
         state = EscalationInput(tier=Tier(tier), urgency=Urgency(urgency), category_class=category_class,
                                 start=start, deadline=d.reply_by, pauses=tuple(pauses),
                                 steps_taken=frozenset(StepCode(s) for s in steps_taken))
-        return Clock(d.sign_by, d.reply_by, due_at(state, ladder, policy))
+        next_at = due_at(state, ladder, policy)
+        return Clock(d.sign_by, d.reply_by, next_at,
+                     provisional=any(is_provisional(t) for t in (d.sign_by, d.reply_by, next_at)))
     except CalendarRangeError as exc:
         return Clock(None, None, None, error=str(exc))
 
@@ -62,6 +67,11 @@ def at_dispatch(start: datetime, urgency: str, category_class: str, tier: str) -
     tickets of one model batch are settled within the same millisecond (intake_now), so under load
     most of them share one clock instead of each walking the calendar again."""
     return compute(start, urgency, category_class, tier)
+
+
+def clear_cache() -> None:
+    """Forget cached clocks (after the holiday data changed)."""
+    at_dispatch.cache_clear()
 
 
 def intake_now() -> datetime:

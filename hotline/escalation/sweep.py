@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from redis.exceptions import RedisError
 
+from hotline.escalation import calendar_sync
 from hotline.notify import GLOBAL_STREAM, STREAM_MAXLEN, unit_stream
 from hotline.tickets.assign import assign
 from models.enums import Tier
@@ -324,6 +325,8 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
     redis = getattr(notifier, "redis", None)
     result, units, seen = SweepResult(), _Units(), set()
     t0 = time.perf_counter()
+    # Official holiday data that arrived since the last sweep makes provisional deadlines final.
+    await calendar_sync.sync(pool)
     async with pool.acquire() as conn:
         status = await conn.execute(CLEAR_STALE, now, 10_000)
         result.cleared = int(status.split()[-1])

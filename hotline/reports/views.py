@@ -16,6 +16,7 @@ from hotline.errors import ApiError, json_response
 from hotline.reports import rates, rollup, service
 from hotline.reports.escalations import ReportQuery, escalation_report
 from hotline.reports.schemas import AttentionQuery, CountsQuery
+from hotline.tickets.serialize import deadline_provisional
 from hotline.workflow.service import now as app_now
 from models.enums import Status
 
@@ -100,6 +101,7 @@ async def attention(request: web.Request) -> web.Response:
         d["last_step_label"] = STEP_LABELS.get(r["last_step"]) if r["last_step"] else None
         d["overdue_label"] = {"reply": "办理超期", "sign": "签收超期"}.get(r["overdue"])
         d["escalation_steps"] = list(r["escalation_steps"] or [])
+        d["deadline_provisional"] = deadline_provisional(r["sign_by"], r["reply_by"])
         items.append(d)
     return json_response({"as_of": now.isoformat(), "items": items})
 

@@ -87,6 +87,15 @@ function fillTable(table, rows, cells, hot) {
 }
 function col(fn, cls) { fn.cls = cls; return fn; }
 function tag(text, cls) { return text ? el("span", text, "tag " + (cls || "")) : "—"; }
+// A deadline, marked 暂定 when it was computed before the year's official holiday notice (recomputed later).
+function deadline(iso, provisional) {
+  if (!provisional) return fmtTime(iso);
+  const span = el("span", fmtTime(iso) + " ");
+  const mark = el("span", "暂定", "tag provisional");
+  mark.title = "按法定节假日暂定计算（次年调休安排尚未公布），正式安排公布后自动重算";
+  span.appendChild(mark);
+  return span;
+}
 
 function rememberUnit(id, name) {
   if (id === null || id === undefined || id === "" || id === "0" || !name) return;
@@ -170,7 +179,7 @@ async function loadAttention() {
   fillTable($("#attention"), data.items, [
     (r) => r.ticket_no, col((r) => r.title, "title"), (r) => r.unit_name, (r) => r.area_name, (r) => r.status_label,
     (r) => tag(r.overdue_label, "red"), (r) => tag(r.last_step_label ? `${r.last_step_label}（${fmtTime(r.last_step_at)}）` : "", "amber"),
-    (r) => fmtTime(r.reply_by),
+    (r) => deadline(r.reply_by, r.deadline_provisional),
   ], (r) => !!r.overdue);
 }
 

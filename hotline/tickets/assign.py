@@ -38,4 +38,5 @@ async def assign(conn: asyncpg.Connection, ticket_id: int, *, lead_code: str, su
     await conn.execute(SET_ASSIGNMENT, ticket_id, lead_id, tier, now, c.sign_by, c.reply_by,
                        c.next_escalation_at)
     return {"unit_id": lead_id, "unit_code": lead_code, "support": list(support_codes), "tier": tier,
-            "sign_by": c.sign_by, "reply_by": c.reply_by, "clock_error": c.error}
+            "sign_by": c.sign_by, "reply_by": c.reply_by, "clock_error": c.error,
+            "deadline_provisional": c.provisional}

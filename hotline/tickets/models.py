@@ -154,6 +154,7 @@ class TicketOut(BaseModel):
     tier: str | None
     sign_by: datetime | None
     reply_by: datetime | None
+    deadline_provisional: bool = Field(description="时限按暂定节假日日历计算（国务院调休通知尚未发布），正式数据到达后自动重算")
     unit: dict | None
     confidential: bool
     created_at: datetime

@@ -7,6 +7,13 @@ import asyncpg
 
 from hotline.auth import Principal
 from models.enums import Channel, Disposition, RequesterType, Role, Status, Urgency
+from routing.calendar import is_provisional
+
+
+def deadline_provisional(*deadlines) -> bool:
+    """True when a deadline was computed from the provisional holiday calendar (statutory days only,
+    no 调休 known yet); it is recomputed when the official data arrives."""
+    return any(is_provisional(d) for d in deadlines)
 
 
 def mask_phone(phone: str) -> str:
@@ -82,6 +89,7 @@ def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:
         "tier": row["tier"],
         "sign_by": _iso(row["sign_by"]),
         "reply_by": _iso(row["reply_by"]),
+        "deadline_provisional": deadline_provisional(row["sign_by"], row["reply_by"]),
         "unit": {"id": row["unit_id"], "code": row["unit_code"], "name": row["unit_name"]}
         if row["unit_id"] else None,
         "confidential": row["confidential"],

@@ -12,7 +12,7 @@ from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.models import DispatchIn, RedispatchIn
 from hotline.workflow.service import Reference
-from hotline.workflow.steps import Done, Step, begin, conflict, finish, role_of
+from hotline.workflow.steps import Done, Step, begin, check_placed, conflict, finish, role_of
 from models.enums import Status, Tier
 from routing import address, clock, dispatch as routing_dispatch
 from routing.workflow import ReturnWindowError, return_queue
@@ -92,12 +92,12 @@ async def choose(conn: asyncpg.Connection, ref: Reference, *, category: str | No
 
 
 async def _assign(conn: asyncpg.Connection, step: Step, choice: Choice, category_class: str) -> dict:
-    placed = await assign(conn, step.ticket_id, lead_code=choice.lead_code, support_codes=choice.supports,
-                          tier=choice.tier, urgency=step.row["urgency"], category_class=category_class,
-                          now=step.now)
+    placed = check_placed(await assign(conn, step.ticket_id, lead_code=choice.lead_code,
+                                       support_codes=choice.supports, tier=choice.tier,
+                                       urgency=step.row["urgency"], category_class=category_class, now=step.now))
     return {"unit_code": choice.lead_code, "lead": choice.lead_name, "support": list(choice.supports),
             "tier": choice.tier, "sign_by": placed["sign_by"], "reply_by": placed["reply_by"],
-            "clock_error": placed["clock_error"]}
+            "clock_error": placed["clock_error"], "deadline_provisional": placed["deadline_provisional"]}
 
 
 def _category_class(value: str | None, current: str) -> str:
@@ -182,9 +182,9 @@ async def uphold(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         unit = await service.unit_by_id(conn, ret["unit_id"])
         lead_code = unit["code"]
         supports = await service.support_codes(conn, ticket_id)
-        placed = await assign(conn, ticket_id, lead_code=lead_code, support_codes=supports,
-                              tier=str(unit["tier"]), urgency=step.row["urgency"],
-                              category_class=step.row["category_class"], now=now)
+        placed = check_placed(await assign(conn, ticket_id, lead_code=lead_code, support_codes=supports,
+                                           tier=str(unit["tier"]), urgency=step.row["urgency"],
+                                           category_class=step.row["category_class"], now=now))
         await service.decide_return(conn, ret["id"], "uphold", principal, now)
         return await finish(conn, step, reason=reason or "维持原派单", notify=True, data={
             "return_id": ret["id"], "return_reason": ret["reason"], "unit_code": lead_code,

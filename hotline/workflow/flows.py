@@ -21,7 +21,8 @@ from hotline.errors import ApiError
 from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.dispatching import dispatch, redispatch, return_ticket, uphold
-from hotline.workflow.steps import Done, begin, clock_fields, conflict, finish, recompute, role_of
+from hotline.workflow.steps import (Done, begin, check_placed, clock_fields, conflict, finish, recompute,
+                                    role_of)
 from routing import clock, sla
 
 __all__ = ["Done", "dispatch", "redispatch", "return_ticket", "uphold", "sign", "start", "note",
@@ -68,7 +69,7 @@ async def request_info(conn: asyncpg.Connection, ticket_id: int, principal: Prin
             raise conflict("工单已在等待补充材料（计时已暂停）", step.status, role_of(principal))
         pauses = [*step.row["pauses"], service.pause_entry(now)]
         c = recompute(step.row, pauses=pauses)
-        fields = {"pauses": pauses, "reply_by": None, "next_escalation_at": None, **clock_fields(c)}
+        fields = {"pauses": pauses, "reply_by": None, "next_escalation_at": None, **clock_fields(c, strict=False)}
         return await finish(conn, step, reason=reason, fields=fields,
                             data={"paused_at": now, "reply_by": fields["reply_by"]})
 
@@ -175,9 +176,9 @@ async def reopen(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         if row["unit_code"] is None:
             raise conflict("工单没有承办单位，无法重办", step.status, role_of(principal))
         supports = await service.support_codes(conn, ticket_id)
-        placed = await assign(conn, ticket_id, lead_code=row["unit_code"], support_codes=supports,
-                              tier=str(row["unit_tier"] or row["tier"]), urgency=row["urgency"],
-                              category_class=row["category_class"], now=now)
+        placed = check_placed(await assign(conn, ticket_id, lead_code=row["unit_code"], support_codes=supports,
+                                           tier=str(row["unit_tier"] or row["tier"]), urgency=row["urgency"],
+                                           category_class=row["category_class"], now=now))
         fields = {"reopen_count": row["reopen_count"] + 1, "replied_at": None, "closed_at": None,
                   "resolution": "", "claimed_solved": None}
         return await finish(conn, step, reason=reason, fields=fields, notify=True, data={

@@ -107,6 +107,7 @@ class TransitionOut(BaseModel):
     unit: dict | None
     sign_by: datetime | None
     reply_by: datetime | None
+    deadline_provisional: bool
     paused: bool
     allowed_actions: list[str]
     data: dict
@@ -125,6 +126,7 @@ class TicketBrief(BaseModel):
     dispatched_at: datetime | None
     sign_by: datetime | None
     reply_by: datetime | None
+    deadline_provisional: bool
     paused: bool
     triage_reason: str
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hotline import keys
 from hotline.auth import Principal
+from hotline.tickets.serialize import deadline_provisional
 from hotline.tickets.service import scope_clause
 from models.enums import Status
 from routing import dispatch
@@ -215,6 +216,7 @@ def brief(row: asyncpg.Record) -> dict:
         if row["unit_id"] else None,
         "dispatched_at": _iso(row["dispatched_at"]), "sign_by": _iso(row["sign_by"]),
         "reply_by": _iso(row["reply_by"]), "paused": is_paused(row["pauses"]),
+        "deadline_provisional": deadline_provisional(row["sign_by"], row["reply_by"]),
         "triage_reason": row["triage_reason"],
     }
 

@@ -16,7 +16,7 @@ from hotline.errors import ApiError
 from hotline.tickets.service import add_event
 from hotline.workflow import service
 from models.enums import Role, Status
-from routing import clock
+from routing import calendar, clock
 from routing.workflow import ACTIONS, TransitionError, allowed_actions, apply
 
 HOTLINE_ROLES = (Role.AGENT, Role.ADMIN)
@@ -134,8 +134,30 @@ def recompute(row: asyncpg.Record, *, pauses=None, extension_days: int | None = 
     return clock.for_ticket(row, pauses=pauses, extension_days=extension_days)
 
 
-def clock_fields(c: clock.Clock | None) -> dict:
-    """Columns a recomputed clock moves (reply_by and next_escalation_at are NULL while paused)."""
-    if c is None or c.error:  # no clock, or a date beyond the calendar: keep what is stored
+def clock_refused(error: str) -> ApiError:
+    """422 for a deadline the calendar cannot compute: the action is refused, never half done."""
+    first, last = calendar.covered_range()
+    return ApiError(422, "无法计算办理时限，操作未执行", [{"field": "calendar", "message":
+                    f"时限超出节假日日历可计算的范围（正式数据 {first} 至 {last}，"
+                    f"暂定日历至 {calendar.provisional_until()}）"}], extra={"clock_error": error})
+
+
+def clock_fields(c: clock.Clock | None, *, strict: bool = True) -> dict:
+    """Columns a recomputed clock moves (reply_by and next_escalation_at are NULL while paused).
+
+    A clock the calendar cannot compute is refused (422) unless strict=False (a pause, whose
+    deadline is NULL anyway)."""
+    if c is None:
+        return {}
+    if c.error:
+        if strict:
+            raise clock_refused(c.error)
         return {}
     return {"reply_by": c.reply_by, "next_escalation_at": c.next_escalation_at}
+
+
+def check_placed(placed: dict) -> dict:
+    """assign()'s result, refused (422) when the new unit's clock could not be computed."""
+    if placed.get("clock_error"):
+        raise clock_refused(placed["clock_error"])
+    return placed

@@ -33,7 +33,7 @@ async def outcome(request: web.Request, done: Done) -> dict:
     return {"ticket_id": done.ticket_id, "action": done.action, "action_label": ACTIONS[done.action].label,
             "from_status": done.from_status.value, "status": row["status"],
             "status_label": Status(row["status"]).label, "unit": b["unit"], "sign_by": b["sign_by"],
-            "reply_by": b["reply_by"], "paused": b["paused"],
+            "reply_by": b["reply_by"], "deadline_provisional": b["deadline_provisional"], "paused": b["paused"],
             "allowed_actions": allowed_actions(row["status"], role), "data": done.data}
 
 

@@ -294,8 +294,8 @@ async def test_sweeper_killed_mid_transaction_leaves_nothing_and_next_sweep_comp
 async def test_calendar_range_error_skips_the_ticket_without_stopping_the_sweep(esc_pool, caplog):
     bad = await new_ticket(esc_pool, at(2026, 3, 2, 9))
     good = await new_ticket(esc_pool, at(2026, 3, 2, 9))
-    # The ticket's clock now runs into 2027, beyond the holiday data.
-    await esc_pool.execute("UPDATE tickets SET extension_days = 300 WHERE id = $1", bad)
+    # The ticket's clock now runs a dozen years ahead, beyond even the provisional calendar.
+    await esc_pool.execute("UPDATE tickets SET extension_days = 3000 WHERE id = $1", bad)
     now = at(2026, 3, 10, 12)
     with caplog.at_level("WARNING"):
         res = await sweep(esc_pool, now)

@@ -6,6 +6,7 @@ import pytest
 from routing.calendar import (
     FIRST_DAY,
     LAST_DAY,
+    PROVISIONAL_LAST_DAY,
     TZ,
     CalendarRangeError,
     add_working_days,
@@ -121,14 +122,15 @@ def test_covered_range_matches_package():
 
 
 def test_out_of_range_date_raises_with_covered_range():
-    beyond = date(LAST_DAY.year + 1, 1, 4)
+    beyond = date(PROVISIONAL_LAST_DAY.year + 1, 1, 4)
     with pytest.raises(CalendarRangeError) as err:
         is_working_day(beyond)
     assert LAST_DAY.isoformat() in str(err.value) and FIRST_DAY.isoformat() in str(err.value)
+    assert PROVISIONAL_LAST_DAY.isoformat() in str(err.value)
     with pytest.raises(CalendarRangeError):
         is_working_day(date(FIRST_DAY.year - 1, 6, 1))
 
 
-def test_arithmetic_running_past_the_data_raises():
+def test_arithmetic_running_past_the_provisional_years_raises():
     with pytest.raises(CalendarRangeError):
-        add_working_days(datetime.combine(LAST_DAY, datetime.min.time(), TZ), 5)
+        add_working_days(datetime.combine(PROVISIONAL_LAST_DAY, datetime.min.time(), TZ), 5)
