@@ -112,7 +112,7 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(request.query))
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, "query") from None
 
 
 def parse_id(raw: str, field_name: str = "id") -> int:

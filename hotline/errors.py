@@ -65,10 +65,10 @@ def _detail_message(err: dict) -> str:
     return _PYDANTIC_MESSAGES.get(kind, err.get("msg", "无效"))
 
 
-def validation_error(exc: ValidationError) -> ApiError:
-    """Turn a pydantic ValidationError into a 422 with one detail per field."""
+def validation_error(exc: ValidationError, where: str = "body") -> ApiError:
+    """Turn a pydantic ValidationError into a 422 with one detail per field (where: body or query)."""
     details = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": _detail_message(e), "type": e["type"]}
+        {"field": ".".join(str(p) for p in e["loc"]) or where, "message": _detail_message(e), "type": e["type"]}
         for e in exc.errors(include_url=False)
     ]
     return ApiError(422, "请求参数校验失败", details)

@@ -24,13 +24,45 @@ def _schema(model, components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _inline(schema, defs: dict):
+    """A parameter schema with its $refs replaced by their definitions (parameters stand alone)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if ref:
+            return _inline(defs[ref.rsplit("/", 1)[-1]], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "title"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def _query_schema(prop: dict, defs: dict) -> dict:
+    """A query parameter's type as the model validates it; an absent parameter stands for null."""
+    prop = _inline(prop, defs)
+    options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1:
+        prop = {**options[0], **prop}
+    elif options:
+        prop["anyOf"] = options
+    if prop.get("default", 0) is None:
+        del prop["default"]
+    prop.pop("description", None)
+    return prop
+
+
+def query_parameters(model) -> list[dict]:
+    """The query model's fields under the names clients send (aliases such as `from`), typed."""
+    schema = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    defs, required = schema.get("$defs", {}), set(schema.get("required", []))
+    return [{"name": name, "in": "query", "required": name in required, "schema": _query_schema(prop, defs),
+             "description": prop.get("description", "")} for name, prop in schema.get("properties", {}).items()]
+
+
 def _parameters(ep: Endpoint) -> list[dict]:
     params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
               for n in re.findall(r"{(\w+)}", ep.path)]
     if ep.query is not None:
-        for name, f in ep.query.model_fields.items():
-            params.append({"name": name, "in": "query", "required": f.is_required(),
-                           "schema": {"type": "string"}, "description": f.description or ""})
+        params.extend(query_parameters(ep.query))
     if ep.method == "POST" and ep.path == "/api/v1/tickets":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "schema": {"type": "string", "maxLength": 128}})

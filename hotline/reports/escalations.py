@@ -28,7 +28,7 @@ DEFAULT_PERIOD = timedelta(days=30)
 
 
 class ReportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     from_: Moment | None = Field(None, alias="from", description="统计区间起点（含），默认 to 前 30 天")
     to: Moment | None = Field(None, description="统计区间终点（不含），默认当前时间")

@@ -5,7 +5,7 @@ from typing import Literal
 
 import asyncpg
 from hotline.endpoints import Day, SafeStr
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hotline.reports.rollup import COUNTERS, COUNTER_LABELS
 from models.enums import Channel, RequesterType
@@ -54,7 +54,7 @@ MAX_DAYS = 366 * 3
 
 
 class RatesQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     group_by: GroupBy = Field("unit", description="分组：unit 单位 / area 地区（逐级汇总） / category 类别 / "
                                                   "channel 渠道 / requester_type 诉求人类型 / total 合计")
@@ -67,13 +67,15 @@ class RatesQuery(BaseModel):
     channel: Channel | None = None
     requester_type: RequesterType | None = None
 
-    @model_validator(mode="after")
-    def _range(self):
-        if self.from_ and self.to and self.from_ > self.to:
-            raise ValueError("from 不能晚于 to")
-        if self.from_ and self.to and (self.to - self.from_).days > MAX_DAYS:
+    @field_validator("to")
+    @classmethod
+    def _range(cls, to, info: ValidationInfo):
+        frm = info.data.get("from_")
+        if frm and to and frm > to:
+            raise ValueError("不能早于 from")
+        if frm and to and (to - frm).days > MAX_DAYS:
             raise ValueError(f"统计区间不能超过 {MAX_DAYS} 天")
-        return self
+        return to
 
 
 def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:

@@ -2,7 +2,7 @@
 reports/escalations.py)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hotline.endpoints import Day
 
@@ -19,6 +19,14 @@ class CountsQuery(BaseModel):
     """The 12345–110 linkage counts: a day range and optionally one area."""
 
     model_config = ConfigDict(extra="forbid")
-    from_: Day = Field(..., alias="from")
-    to: Day
-    area: str | None = Field(None, pattern=r"^[0-9]{6}$")
+    from_: Day | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
+    to: Day | None = Field(None, description="截止日期（含），默认今天")
+    area: str | None = Field(None, pattern=r"^[0-9]{6}$", description="市或县（区）代码")
+
+    @field_validator("to")
+    @classmethod
+    def _range(cls, to, info: ValidationInfo):
+        frm = info.data.get("from_")
+        if frm and to and frm > to:
+            raise ValueError("不能早于 from")
+        return to

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -33,7 +33,7 @@ async def rates_report(request: web.Request) -> dict:
     to = q.to or today
     frm = q.from_ or to - timedelta(days=29)
     if frm > to:
-        raise ApiError(422, "请求参数校验失败", [{"field": "from", "message": "from 不能晚于 to"}])
+        raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
     area = await service.report_area(pool, principal, q.area)
     if q.group_by == "area" and area is None:
         area = app[keys.SETTINGS].home_province
@@ -116,9 +116,13 @@ async def escalations(request: web.Request) -> web.Response:
 async def linkage_counts(request: web.Request) -> web.Response:
     """双非 received from 110, matters pushed to 110 and joint ones, by day and area."""
     q = parse_query(request, CountsQuery)
-    start = datetime.combine(q.from_, datetime.min.time()).astimezone()
-    end = datetime.combine(q.to, datetime.min.time()).astimezone()
+    to = q.to or app_now(request.app).astimezone(TZ).date()
+    frm = q.from_ or to - timedelta(days=29)
+    if frm > to:
+        raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
+    start = datetime.combine(frm, time.min, tzinfo=TZ)
+    end = datetime.combine(to + timedelta(days=1), time.min, tzinfo=TZ)  # to is inclusive, as in the rates
     rows = await service.linkage_counts(request.app[keys.POOL], request[keys.PRINCIPAL], start, end, q.area)
     items = [{**dict(r), "day": r["day"].isoformat()} for r in rows]
     totals = {k: sum(i[k] for i in items) for k in ("received_from_110", "pushed_to_110", "joint", "review")}
-    return json_response({"items": items, "totals": totals})
+    return json_response({"from": frm.isoformat(), "to": to.isoformat(), "items": items, "totals": totals})
