@@ -8,6 +8,7 @@ import asyncpg
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.tickets.models import TicketIn, TicketQuery
+from hotline.tickets.titles import make_title
 from models.enums import Role
 
 BASE_COLUMNS = """
@@ -110,7 +111,7 @@ def intake_doc(principal: Principal, data: TicketIn, *, chain: dict[str, str], f
         "channel": data.channel.value, "requester_type": r.type.value, "requester_name": r.name,
         "requester_phone": r.phone, "requester_id_number": r.id_number, "requester_org": r.org,
         "requester_credit_code": r.credit_code, "confidential": data.confidential,
-        "title": data.title or data.content[:30], "content": data.content, "address": data.address,
+        "title": data.title or make_title(data.content), "content": data.content, "address": data.address,
         "area_code": chain.get("area"), "province_code": chain.get("province"), "city_code": chain.get("city"),
         "county_code": chain.get("county"), "urgency": data.urgency.value, "status": "received",
         "split_reasons": [], "split_review": False, "triage_reason": "",
