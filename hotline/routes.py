@@ -14,6 +14,8 @@ from hotline.callbacks.models import CallbackIn, CallbackLinkIn, CallbackLinkOut
 from hotline.endpoints import Endpoint
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
+from hotline.reference import views as reference
+from hotline.reference.schemas import AreaList, AreaQuery, CategoryList, CategoryQuery, UnitList, UnitQuery
 from hotline.reports import dashboard, stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
@@ -29,6 +31,7 @@ HOTLINE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})   # the hotline's
 CALLERS = frozenset({Role.AGENT, Role.ADMIN})
 LINKAGE = frozenset({Role.LINKAGE})
 ADMIN = frozenset({Role.ADMIN})
+ANY_ROLE = frozenset(Role)
 
 SYSTEM = [
     Endpoint("GET", "/health", system.health, "存活检查", tag="system"),
@@ -140,7 +143,17 @@ ADMIN_ROUTES = [
              roles=ADMIN, body=ReloadIn, tag="admin"),
 ]
 
+# Read-only reference data, for any token: what clients need to name areas, categories and units.
+REFERENCE = [
+    Endpoint("GET", "/api/v1/reference/areas", reference.list_areas, "行政区划（可搜索、按上级或层级筛选）",
+             roles=ANY_ROLE, query=AreaQuery, response=AreaList, tag="reference"),
+    Endpoint("GET", "/api/v1/reference/categories", reference.list_categories, "诉求类别（可搜索）",
+             roles=ANY_ROLE, query=CategoryQuery, response=CategoryList, tag="reference"),
+    Endpoint("GET", "/api/v1/reference/units", reference.list_units, "承办单位（可搜索、按地区/类别/层级筛选）",
+             roles=ANY_ROLE, query=UnitQuery, response=UnitList, tag="reference"),
+]
+
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
-    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *DASHBOARD, *ADMIN_ROUTES]
+    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]

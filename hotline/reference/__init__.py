@@ -1,0 +1,1 @@
+"""Read-only reference data for clients: areas, categories and units, with search."""
