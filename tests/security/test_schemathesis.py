@@ -105,6 +105,8 @@ def _fuzzer(op, mode, path_parameters, examples, checks, base_url, headers, dead
     def fuzz(case):
         if time.monotonic() > deadline:
             return
+        if mode == GenerationMode.NEGATIVE and any(v is None for v in (case.query or {}).values()):
+            return  # requests drops a None-valued query parameter: what is sent is not the invalid case
         found.calls += 1
         resp = case.call(base_url=base_url, headers=headers, timeout=10)
         try:
