@@ -11,12 +11,24 @@ from hotline.routes import all_endpoints
 from hotline.settings import Settings
 
 
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
+
+def server_options(settings: Settings) -> dict:
+    """How the HTTP server itself runs (web.run_app / AppRunner keyword arguments).
+
+    aiohttp closes a connection that has not sent a complete request head within keepalive_timeout
+    (on a new connection too), so it doubles as the header timeout against slowloris clients.
+    """
+    return {"access_log_format": ACCESS_LOG_FORMAT, "keepalive_timeout": settings.header_timeout_seconds}
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the service; settings must carry database_url and redis_url."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("create_app needs database_url and redis_url (see hotline.infra)")
-    app = web.Application(middlewares=[error_middleware, limits.shed_middleware, limits.rate_limit_middleware,
-                                       auth_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware, limits.shed_middleware, auth_middleware,
+                                       limits.rate_limit_middleware], client_max_size=settings.max_body_bytes)
     limits.install(app)
     app[keys.SETTINGS] = settings
     app[keys.TOKENS] = TokenCache()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -95,11 +96,22 @@ class TokenCache:
         return principal
 
 
+# RFC 6750's token68 characters; our tokens use a subset. Anything else (bytes that are not
+# ASCII, which aiohttp hands over as surrogate escapes) cannot be a token of ours.
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
+
+
 def bearer(request: web.Request) -> str | None:
-    """The token from `Authorization: Bearer ...`."""
+    """The token from `Authorization: Bearer ...`; 401 when it cannot be a token at all."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    value = value.strip()
+    if not TOKEN_CHARS.fullmatch(value):
+        raise ApiError(401, "访问令牌无效或已吊销", [{"field": "Authorization", "message": "令牌格式无效"}],
+                       headers={"WWW-Authenticate": "Bearer"})
+    return value
 
 
 async def authenticate(request: web.Request, pool: asyncpg.Pool, cache: TokenCache) -> Principal:

@@ -70,19 +70,16 @@ def cmd_token_create(args) -> int:
     return 0
 
 
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
-
-
 def _serve_worker(settings_data: dict, verbose: bool) -> None:
     """One worker process of `serve --workers N`: its own app, sharing the port (SO_REUSEPORT)."""
     from aiohttp import web
 
-    from hotline.app import create_app
+    from hotline.app import create_app, server_options
 
     _setup_logging(verbose)
     settings = Settings(**settings_data)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=True,
-                access_log_format=ACCESS_LOG_FORMAT, print=lambda s: log.info("%s", s))
+                print=lambda s: log.info("%s", s), **server_options(settings))
 
 
 def _run_workers(settings: Settings, workers: int, verbose: bool) -> int:
@@ -136,12 +133,15 @@ def _run_workers(settings: Settings, workers: int, verbose: bool) -> int:
 def cmd_serve(args) -> int:
     from aiohttp import web
 
-    from hotline.app import create_app
+    from hotline.app import create_app, server_options
     from hotline.demo import prepare_demo
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     workers = max(1, args.workers or 1)
     with infra.servers(Settings(**overrides)) as settings:
+        if not settings.public_base_url:
+            log.warning("HOTLINE_PUBLIC_BASE_URL is not set: survey links in SMS texts use %s",
+                        settings.public_base())
         # once, in the parent: migrations (and the demo data), then the workers
         asyncio.run(_migrate(settings, seed=args.demo))
         if args.demo:
@@ -149,7 +149,7 @@ def cmd_serve(args) -> int:
         if workers > 1:
             return _run_workers(settings, workers, args.verbose)
         web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                    access_log_format=ACCESS_LOG_FORMAT, print=lambda s: log.info("%s", s))
+                    print=lambda s: log.info("%s", s), **server_options(settings))
     return 0
 
 

@@ -16,7 +16,6 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from hotline import keys
-from hotline.auth import bearer, hash_token
 from hotline.batching import Batcher
 from hotline.errors import ApiError
 
@@ -100,12 +99,12 @@ async def shed_middleware(request: web.Request, handler):
 
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler):
-    """429 + Retry-After when one token exceeds its requests per minute."""
+    """429 + Retry-After when one token exceeds its requests per minute (runs after authentication)."""
     limit = request.app[keys.SETTINGS].rate_limit_per_minute
-    secret = bearer(request)
-    if not secret or limit <= 0 or request.path in EXEMPT:
+    principal = request.get(keys.PRINCIPAL)
+    if principal is None or limit <= 0:
         return await handler(request)
-    count = await request.app[COUNTER].hit(hash_token(secret).hex()[:32])
+    count = await request.app[COUNTER].hit(f"token:{principal.token_id}")
     if count > limit:
         retry = str(60 - int(time.time()) % 60)
         return ApiError(429, "请求过于频繁，请稍后重试", [{"field": "Authorization", "message": f"每分钟最多 {limit} 次"}],

@@ -1,4 +1,4 @@
-"""Logging set-up; a filter keeps phone and ID numbers out of every log line."""
+"""Logging set-up; a filter keeps phone and ID numbers and secret tokens out of every log line."""
 from __future__ import annotations
 
 import logging
@@ -8,9 +8,13 @@ import re
 SENSITIVE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{17}[\dXx])(?!\d)")
 
 
+# Secrets that travel in paths or could be echoed: one-time survey links (/survey/sv_...) and API tokens.
+TOKEN_RE = re.compile(r"\b(sv|hl)_[A-Za-z0-9_-]{8,}")
+
+
 def redact(text: str) -> str:
-    """Replace phone and ID numbers with a fixed marker."""
-    return SENSITIVE_RE.sub("[已脱敏]", text)
+    """Replace phone and ID numbers with a fixed marker, and secret tokens with their prefix."""
+    return TOKEN_RE.sub(r"\1_[已隐去]", SENSITIVE_RE.sub("[已脱敏]", text))
 
 
 class RedactFilter(logging.Filter):

@@ -37,6 +37,15 @@ def _client_gone(request: web.Request) -> bool:
     return request.transport is None or request.transport.is_closing()
 
 
+CLIENT_CLOSED = 499  # "client closed request", as nginx logs it: not a server error, never a 5xx
+
+
+def client_aborted(request: web.Request, during: str = "request") -> web.Response:
+    """One log line for a client that hung up, and a response nobody will read (the access log's status)."""
+    log.info("client aborted during %s: %s %s from %s", during, request.method, request.path, request.remote)
+    return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
+
+
 async def _expire_pool(request: web.Request) -> None:
     """Drop pooled connections after a database failure so the next request reconnects."""
     pool = request.app.get(keys.POOL)
@@ -63,10 +72,11 @@ async def error_middleware(request: web.Request, handler):
                                                        if k.lower() in ("allow", "retry-after")}).response()
     except asyncpg.DataError as exc:  # a value PostgreSQL cannot hold (out of range, bad characters)
         log.info("rejected value on %s %s: %s", request.method, request.path, type(exc).__name__)
-        return ApiError(422, "参数值无效或超出范围", [{"field": "query", "message": type(exc).__name__}]).response()
+        return ApiError(422, "参数值无效或超出范围",
+                        [{"field": "query", "message": "含有无法存储的字符或超出范围的数值"}]).response()
     except UNAVAILABLE as exc:
         if isinstance(exc, ConnectionError) and _client_gone(request):
-            raise  # the caller hung up (aiohttp drops this quietly); the database is fine
+            return client_aborted(request)  # the caller hung up; the database is fine
         log.warning("backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         await _expire_pool(request)
         return ApiError(503, "服务暂时不可用，请稍后重试", headers={"Retry-After": "2"}).response()

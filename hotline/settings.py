@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,12 +20,19 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8345
+    # Where requesters reach the service (links in SMS texts), e.g. https://12345.example.gov.cn.
+    # Never taken from the request's Host header, which the caller chooses.
+    public_base_url: str | None = None
     pool_min: int = 2
     pool_max: int = 20
     # Beyond this many requests waiting for a connection, intake answers 503.
     db_acquire_timeout: float = 5.0
 
     max_body_bytes: int = 64 * 1024
+    # Slow clients: a request head must arrive within header_timeout (aiohttp's keep-alive timer, also
+    # the idle keep-alive limit), a body within body_timeout; until then they hold no in-flight slot.
+    header_timeout_seconds: float = 20.0
+    body_timeout_seconds: float = 15.0
     max_content_chars: int = 5000
     home_province: str = "320000"
     triage_threshold: float = 0.45
@@ -59,3 +66,21 @@ class Settings(BaseSettings):
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "?#@ "):
+            raise ValueError("HOTLINE_PUBLIC_BASE_URL must look like https://host[:port][/prefix]")
+        return value
+
+    def public_base(self) -> str:
+        """The base of links sent to requesters: the configured URL, else this server's own address."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"

@@ -63,7 +63,9 @@ async def create_link(request: web.Request) -> web.Response:
     expires = now + timedelta(hours=hours)
     async with app[keys.POOL].acquire() as conn, conn.transaction():
         t, token = await flows.create_link(conn, row["id"], request[keys.PRINCIPAL], expires)
-    url = f"{request.url.origin()}/survey/{token}"  # the requester's page; /api/v1/survey/{token} is its JSON twin
+    # the requester's page (/api/v1/survey/{token} is its JSON twin), on the configured public address:
+    # the Host header is the caller's to choose
+    url = f"{app[keys.SETTINGS].public_base()}/survey/{token}"
     sms = (f"【12345热线】您反映的问题（工单号 {t['ticket_no']}）已办结，请对办理结果进行评价：{url} "
            f"（{hours} 小时内有效）")
     return json_response({"token": token, "url": url, "expires_at": expires.isoformat(), "sms_text": sms},

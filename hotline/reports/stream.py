@@ -4,13 +4,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from aiohttp import web
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from hotline import keys
 from hotline.auth import Principal
+from hotline.errors import ApiError
 from hotline.escalation.scheduler import app_now
 from hotline.escalation.sweep import ESCALATION_STREAM
 from models.enums import Role
@@ -37,6 +39,21 @@ def _closing(request: web.Request) -> bool:
     return bool(getattr(request.protocol, "_close", False))
 
 
+STREAM_ID = re.compile(r"(\d{1,20})(?:-(\d{1,20}))?")
+
+
+def resume_id(request: web.Request) -> str | None:
+    """Last-Event-ID (or ?last_id=) when it is a stream entry id, else 400: Valkey would refuse it on
+    every read, and the stream would retry forever."""
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_id")
+    if not raw:
+        return None
+    match = STREAM_ID.fullmatch(raw.strip())
+    if not match or any(int(part) >= 2**64 for part in match.groups() if part is not None):
+        raise ApiError(400, "事件编号无效", [{"field": "Last-Event-ID", "message": "应为形如 1700000000000-0 的事件编号"}])
+    return raw.strip()
+
+
 async def _start_id(redis, requested: str | None) -> str:
     """Resume after Last-Event-ID, else start after the newest entry ("$" resolved once)."""
     if requested:
@@ -53,7 +70,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     principal = request[keys.PRINCIPAL]
     redis = request.app[keys.REDIS]
     heartbeat = request.app[keys.SETTINGS].sse_heartbeat_seconds
-    last_id = await _start_id(redis, request.headers.get("Last-Event-ID") or request.query.get("last_id"))
+    last_id = await _start_id(redis, resume_id(request))
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
                                        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await resp.prepare(request)
@@ -63,6 +80,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
         while not _closing(request):
             try:
                 reply = await redis.xread({ESCALATION_STREAM: last_id}, count=READ_COUNT, block=BLOCK_MS)
+            except ResponseError as exc:  # Valkey refused the command itself: retrying cannot help
+                log.warning("escalation stream ended: valkey refused the read (%s)", exc)
+                break
             except (RedisError, OSError) as exc:
                 log.warning("escalation stream: valkey read failed (%s)", type(exc).__name__)
                 await resp.write(b": valkey unavailable, retrying\n\n")
