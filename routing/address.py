@@ -82,11 +82,20 @@ def resolve(address_text: str | None, areas: Sequence[Area], home_province: str 
     return _from_text(text, areas, home_province)
 
 
+def canonical_code(area_code: str, areas: Sequence[Area]) -> tuple[str, str]:
+    """The table's code for an area code as callers type it (12-digit and street-level codes map to
+    their county, retired codes to their successor) and a note saying so; UnknownAreaCode if none.
+    Intake and dispatch both go through here, so a code accepted by one is accepted by the other."""
+    by_code = _by_code(table(areas))
+    code, note = _normalise_code(area_code.strip(), by_code)
+    if code not in by_code:
+        raise UnknownAreaCode(area_code)
+    return code, note
+
+
 def _from_code(area_code: str, text: str, areas: tuple[Area, ...], home: str) -> Resolution:
     """Resolution for an explicit code (raises UnknownAreaCode when not in the table)."""
-    code, note = _normalise_code(area_code.strip(), _by_code(areas))
-    if code not in _by_code(areas):
-        raise UnknownAreaCode(area_code)
+    code, note = canonical_code(area_code, areas)
     chain = chain_for(code, areas)
     reason = f"按所选区划代码{code}定位：{chain.label}{note}"
     textual = _from_text(text, areas, home) if text else None

@@ -49,6 +49,7 @@ def place(row: asyncpg.Record, area_code: str | None, ref: Reference) -> tuple[a
         raise invalid("area_code", "工单缺少事发地，请提供 area_code")
     for code in codes:
         try:
+            code = address.canonical_code(code, ref.areas)[0]   # retired and street codes, as at intake
             chain = address.chain_for(code, ref.areas)
         except address.UnknownAreaCode:
             continue
