@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 1200
     # Callbacks (回访) and rates.
     callback_max_attempts: int = Field(3, ge=1, le=20)   # unreachable attempts before the round closes
+    # Least time between two unreachable attempts of one round: three calls in a minute are not three tries.
+    callback_min_spacing_minutes: float = Field(30, ge=0, le=24 * 60)
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0

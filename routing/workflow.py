@@ -96,6 +96,45 @@ def allowed_actions(status: Status | str, role: Role | str) -> list[str]:
     return [code for code, a in ACTIONS.items() if status in a.sources and role in a.roles]
 
 
+# Taken by the intake pipeline itself, never through an endpoint: not offered to callers.
+PIPELINE_ONLY = frozenset({"triage", "transfer_110"})
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What besides status and role decides whether an action would succeed now."""
+
+    paused: bool = False                 # a 补充材料 pause is open
+    pending_extension: bool = False      # an extension request waits for a decision
+    extension_days_left: int = 0         # working days the policy still allows
+    open_return: bool = False            # a 退单 waits for a decision
+    return_window_open: bool = False     # still within the return window of this dispatch
+    upheld: bool = False                 # a supervisor upheld this dispatch (维持原派): no second return
+    has_unit: bool = True                # a unit to reopen the ticket with
+    supporting_only: bool = False        # the caller's unit only supports (协办): notes only
+
+
+def _possible(action: str, s: Situation) -> bool:
+    """The per-action preconditions the flows check, beyond the state machine."""
+    return {
+        "request_info": not s.paused,
+        "info_received": s.paused,
+        "request_extension": not s.pending_extension and s.extension_days_left > 0,
+        "decide_extension": s.pending_extension,
+        "return_ticket": s.return_window_open and not s.upheld,
+        "uphold": s.open_return,
+        "reopen": s.has_unit,
+    }.get(action, True)
+
+
+def available_actions(status: Status | str, role: Role | str, situation: Situation) -> list[str]:
+    """The actions `role` could take successfully now: allowed_actions narrowed by the situation."""
+    actions = [a for a in allowed_actions(status, role) if a not in PIPELINE_ONLY]
+    if situation.supporting_only:
+        actions = [a for a in actions if a == "note"]
+    return [a for a in actions if _possible(a, situation)]
+
+
 def apply(status: Status | str, action: str, role: Role | str) -> Status:
     """The status after `role` takes `action`; TransitionError if not allowed."""
     status, role = Status(status), Role(role)

@@ -7,7 +7,8 @@ the callback result and the rate rollup deltas commit together.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -19,6 +20,8 @@ from hotline.notify import Notifier
 from hotline.tickets.service import add_event, get
 from hotline.workflow import flows as workflow
 from models.enums import Status
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -45,11 +48,26 @@ def decide(satisfaction: Satisfaction, solved: Solved) -> str:
     return "close"
 
 
+async def _check_spacing(conn: asyncpg.Connection, ticket_id: int, round_: int, min_spacing: timedelta,
+                         now: datetime) -> None:
+    last = await service.last_unreached(conn, ticket_id, round_)
+    if last is None or now - last >= min_spacing:
+        return
+    earliest = (last + min_spacing).astimezone(SHANGHAI)
+    minutes = f"{min_spacing.total_seconds() / 60:g}"
+    raise ApiError(409, f"两次未联系上的回访须间隔至少 {minutes} 分钟", [{"field": "reached", "message":
+                   f"上次未联系上在 {last.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}，"
+                   f"最早可于 {earliest:%Y-%m-%d %H:%M:%S} 再次回访"}],
+                   extra={"next_attempt_at": earliest.isoformat(timespec="seconds")})
+
+
 async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, *, via: str,
                  reached: bool, satisfaction: Satisfaction | None, solved: Solved | None, comment: str,
-                 max_attempts: int, now: datetime) -> Outcome:
+                 max_attempts: int, now: datetime, min_spacing: timedelta = timedelta(0)) -> Outcome:
     """One callback attempt; the round's outcome once reached or after max_attempts unreachable tries.
 
+    Unreachable attempts of one round must be at least min_spacing apart (409 otherwise), so
+    that a round is not closed as unreachable by calls made within a minute.
     Runs in its own transaction (a savepoint inside the caller's)."""
     async with conn.transaction():
         row = await service.lock_ticket(conn, ticket_id)
@@ -58,6 +76,8 @@ async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         if row["status"] != Status.REPLIED.value:
             raise not_awaiting(row)
         round_ = row["reopen_count"]
+        if not reached:
+            await _check_spacing(conn, ticket_id, round_, min_spacing, now)
         actor = principal.token_id if principal else None
         unreached = await service.add_attempt(
             conn, ticket_id, round_, via, reached, satisfaction.value if satisfaction else None,

@@ -36,6 +36,14 @@ async def lock_ticket(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Recor
     return await conn.fetchrow(LOCK_TICKET, ticket_id)
 
 
+LAST_UNREACHED = "SELECT max(at) FROM callback_attempts WHERE ticket_id = $1 AND round = $2 AND NOT reached"
+
+
+async def last_unreached(conn: asyncpg.Connection, ticket_id: int, round_: int) -> datetime | None:
+    """When this round's last unreachable attempt was made, if any."""
+    return await conn.fetchval(LAST_UNREACHED, ticket_id, round_)
+
+
 async def add_attempt(conn: asyncpg.Connection, ticket_id: int, round_: int, via: str, reached: bool,
                       satisfaction: str | None, solved: bool | None, comment: str, actor_id: int | None,
                       at: datetime) -> int:

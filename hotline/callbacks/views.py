@@ -38,6 +38,8 @@ async def record_callback(request: web.Request) -> web.Response:
         out = await flows.record(conn, row["id"], request[keys.PRINCIPAL], via="phone", reached=body.reached,
                                  satisfaction=body.satisfaction, solved=body.solved, comment=body.comment,
                                  max_attempts=option(app[keys.SETTINGS], "callback_max_attempts"),
+                                 min_spacing=timedelta(minutes=option(app[keys.SETTINGS],
+                                                                      "callback_min_spacing_minutes")),
                                  now=app_now(app))
     await flows.announce(app[keys.POOL], app[keys.NOTIFIER], out)
     return json_response(await _answer(app, out))

@@ -12,7 +12,7 @@ from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.models import DispatchIn, RedispatchIn
 from hotline.workflow.service import Reference
-from hotline.workflow.steps import Done, Step, begin, check_placed, conflict, finish, role_of
+from hotline.workflow.steps import Done, Step, begin, check_placed, finish, refuse
 from models.enums import Status, Tier
 from routing import address, clock, dispatch as routing_dispatch
 from routing.workflow import ReturnWindowError, return_queue
@@ -157,14 +157,16 @@ async def return_ticket(conn: asyncpg.Connection, ticket_id: int, principal: Pri
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "return_ticket", now)
         row = step.row
+        if await service.upheld(conn, ticket_id):
+            # the supervisor already ruled on this dispatch: a second return (or 异议) would reopen it
+            raise refuse(step, "督办已维持原派，不能再次退单", "维持原派后请按派单办理；确需调整请联系热线改派")
         limits = clock.default_policy().limits(row["urgency"], row["category_class"])
         try:
             queue = return_queue(row["dispatched_at"] or now, now, limits.return_window, contest)
         except ReturnWindowError:
             deadline = (row["dispatched_at"] + limits.return_window).isoformat()
-            raise conflict(f"已超过退单时限（派单后 {limits.return_window_hours:g} 小时内可退单）",
-                           step.status, role_of(principal), f"退单截止时间 {deadline}",
-                           return_deadline=deadline) from None
+            raise refuse(step, f"已超过退单时限（派单后 {limits.return_window_hours:g} 小时内可退单）",
+                         f"退单截止时间 {deadline}", return_deadline=deadline) from None
         return_id = await service.insert_return(conn, ticket_id, row["unit_id"], reason, contest, now)
         await service.lapse_extensions(conn, ticket_id, "工单已退回，延期申请失效", now)
         fields = {"return_count": row["return_count"] + 1, "next_escalation_at": None}
@@ -179,7 +181,7 @@ async def uphold(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         step = await begin(conn, ticket_id, principal, "uphold", now)
         ret = await service.open_return(conn, ticket_id)
         if ret is None:
-            raise conflict("该工单没有待审核的退单", step.status, role_of(principal))
+            raise refuse(step, "该工单没有待审核的退单")
         unit = await service.unit_by_id(conn, ret["unit_id"])
         lead_code = unit["code"]
         supports = await service.support_codes(conn, ticket_id)

@@ -21,8 +21,7 @@ from hotline.errors import ApiError
 from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.dispatching import dispatch, redispatch, return_ticket, uphold
-from hotline.workflow.steps import (Done, begin, check_placed, clock_fields, conflict, finish, recompute,
-                                    role_of)
+from hotline.workflow.steps import Done, begin, check_placed, clock_fields, finish, recompute, refuse
 from routing import clock, sla
 
 __all__ = ["Done", "dispatch", "redispatch", "return_ticket", "uphold", "sign", "start", "note",
@@ -66,7 +65,7 @@ async def request_info(conn: asyncpg.Connection, ticket_id: int, principal: Prin
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "request_info", now)
         if service.is_paused(step.row["pauses"]):
-            raise conflict("工单已在等待补充材料（计时已暂停）", step.status, role_of(principal))
+            raise refuse(step, "工单已在等待补充材料（计时已暂停）")
         pauses = [*step.row["pauses"], service.pause_entry(now)]
         c = recompute(step.row, pauses=pauses)
         fields = {"pauses": pauses, "reply_by": None, "next_escalation_at": None, **clock_fields(c, strict=False)}
@@ -81,7 +80,7 @@ async def info_received(conn: asyncpg.Connection, ticket_id: int, principal: Pri
         step = await begin(conn, ticket_id, principal, "info_received", now)
         pauses = [list(p) for p in step.row["pauses"]]
         if not service.is_paused(pauses):
-            raise conflict("工单未处于暂停计时状态", step.status, role_of(principal))
+            raise refuse(step, "工单未处于暂停计时状态")
         pauses[-1][1] = now.isoformat()
         c = recompute(step.row, pauses=pauses)
         fields = {"pauses": pauses, **clock_fields(c)}
@@ -111,7 +110,7 @@ async def request_extension(conn: asyncpg.Connection, ticket_id: int, principal:
         except sla.ExtensionError as exc:
             raise _extension_error(exc, limits, step.row["extension_days"]) from None
         if await service.pending_extension(conn, ticket_id) is not None:
-            raise conflict("已有待审批的延期申请", step.status, role_of(principal))
+            raise refuse(step, "已有待审批的延期申请")
         ext = await service.insert_extension(conn, ticket_id, step.row["unit_id"], days, reason, now)
         return await finish(conn, step, reason=reason,
                             data={"extension_id": ext["id"], "days": days, "extension": service.extension_out(ext)})
@@ -126,7 +125,7 @@ async def decide_extension(conn: asyncpg.Connection, ticket_id: int, extension_i
         if ext is None:
             raise ApiError(404, "延期申请不存在", [{"field": "eid", "message": str(extension_id)}])
         if ext["state"] != "pending":
-            raise conflict("该延期申请已处理", step.status, role_of(principal), f"申请状态：{ext['state']}")
+            raise refuse(step, "该延期申请已处理", f"申请状态：{ext['state']}")
         fields: dict = {}
         if approve:
             limits = _limits(step.row)
@@ -174,7 +173,7 @@ async def reopen(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         step = await begin(conn, ticket_id, principal, "reopen", now)
         row = step.row
         if row["unit_code"] is None:
-            raise conflict("工单没有承办单位，无法重办", step.status, role_of(principal))
+            raise refuse(step, "工单没有承办单位，无法重办")
         supports = await service.support_codes(conn, ticket_id)
         placed = check_placed(await assign(conn, ticket_id, lead_code=row["unit_code"], support_codes=supports,
                                            tier=str(row["unit_tier"] or row["tier"]), urgency=row["urgency"],

@@ -11,8 +11,8 @@ from hotline import keys
 from hotline.auth import Principal
 from hotline.tickets.serialize import deadline_provisional
 from hotline.tickets.service import scope_clause
-from models.enums import Status
-from routing import dispatch
+from models.enums import Role, Status
+from routing import clock, dispatch, sla, workflow
 
 OPEN = ("dispatched", "signed", "in_progress")
 
@@ -108,6 +108,59 @@ CATEGORY = "SELECT code, name FROM categories WHERE code = $1 OR name = $1"
 async def category(conn: asyncpg.Connection, code_or_name: str) -> asyncpg.Record | None:
     """A category by its code or its Chinese name."""
     return await conn.fetchrow(CATEGORY, code_or_name)
+
+
+# --- what the caller could do now ---------------------------------------------------------------
+
+SITUATION = """
+SELECT t.status::text AS status, t.pauses, t.unit_id, t.dispatched_at, t.extension_days,
+       t.urgency::text AS urgency, t.category_class,
+       EXISTS (SELECT 1 FROM extension_requests e WHERE e.ticket_id = t.id AND e.state = 'pending')
+           AS pending_extension,
+       EXISTS (SELECT 1 FROM ticket_returns r WHERE r.ticket_id = t.id AND r.decision IS NULL) AS open_return,
+       EXISTS (SELECT 1 FROM ticket_returns r WHERE r.ticket_id = t.id AND r.decision = 'uphold'
+               AND r.decided_at >= t.dispatched_at) AS upheld,
+       EXISTS (SELECT 1 FROM ticket_units tu WHERE tu.ticket_id = t.id AND tu.unit_id = $2
+               AND tu.role = 'support' AND tu.active) AS supporting
+FROM tickets t WHERE t.id = $1
+"""
+
+
+async def situation(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None,
+                    at: datetime) -> workflow.Situation:
+    """The facts that decide which actions would succeed now (routing.workflow.available_actions)."""
+    unit_id = principal.unit_id if principal is not None else None
+    r = await conn.fetchrow(SITUATION, ticket_id, unit_id)
+    if r is None:
+        return workflow.Situation()
+    try:
+        limits = clock.default_policy().limits(r["urgency"], r["category_class"])
+        days_left = limits.max_extension_days - r["extension_days"]
+        window_open = r["dispatched_at"] is not None and at - r["dispatched_at"] <= limits.return_window
+    except sla.PolicyError:
+        days_left, window_open = 0, False
+    lead = unit_id is not None and unit_id == r["unit_id"]
+    return workflow.Situation(
+        paused=is_paused(r["pauses"]), pending_extension=r["pending_extension"], extension_days_left=days_left,
+        open_return=r["open_return"], return_window_open=window_open, upheld=r["upheld"],
+        has_unit=r["unit_id"] is not None, supporting_only=bool(r["supporting"]) and not lead)
+
+
+UPHELD = """
+SELECT EXISTS (SELECT 1 FROM ticket_returns r JOIN tickets t ON t.id = r.ticket_id
+               WHERE r.ticket_id = $1 AND r.decision = 'uphold' AND r.decided_at >= t.dispatched_at)
+"""
+
+
+async def upheld(conn: asyncpg.Connection, ticket_id: int) -> bool:
+    """True when a supervisor upheld the ticket's current dispatch (维持原派)."""
+    return await conn.fetchval(UPHELD, ticket_id)
+
+
+async def available_actions(conn, ticket_id: int, status: str, principal: Principal | None, at: datetime) -> list[str]:
+    """What this caller could do with the ticket now."""
+    role = principal.role if principal is not None else Role.ADMIN
+    return workflow.available_actions(status, role, await situation(conn, ticket_id, principal, at))
 
 
 # --- returns (退单) -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from hotline.tickets.service import add_event
 from hotline.workflow import service
 from models.enums import Role, Status
 from routing import calendar, clock
-from routing.workflow import ACTIONS, TransitionError, allowed_actions, apply
+from routing.workflow import PIPELINE_ONLY, ACTIONS, TransitionError, allowed_actions, apply
 
 HOTLINE_ROLES = (Role.AGENT, Role.ADMIN)
 
@@ -31,6 +31,7 @@ class Step:
     action: str
     now: datetime
     target: Status
+    allowed: list[str] = field(default_factory=list)   # what the caller could do before this action
 
     @property
     def ticket_id(self) -> int:
@@ -62,11 +63,19 @@ def not_found(ticket_id: int) -> ApiError:
     return ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
 
 
-def conflict(message: str, status: Status | str, role: Role, detail: str = "", **extra) -> ApiError:
-    """409 with the ticket's current status and what this role may do now."""
+def conflict(message: str, status: Status | str, role: Role, detail: str = "", *,
+             allowed: list[str] | None = None, **extra) -> ApiError:
+    """409 with the ticket's current status and what the caller could do now."""
+    if allowed is None:
+        allowed = [a for a in allowed_actions(status, role) if a not in PIPELINE_ONLY]
     return ApiError(409, message, [{"field": "status", "message": detail or message}],
                     extra={"current_status": str(status), "current_status_label": Status(status).label,
-                           "allowed_actions": allowed_actions(status, role), **extra})
+                           "allowed_actions": allowed, **extra})
+
+
+def refuse(step: Step, message: str, detail: str = "", **extra) -> ApiError:
+    """409 for an action the ticket's situation does not allow (listing what would succeed)."""
+    return conflict(message, step.status, role_of(step.principal), detail, allowed=step.allowed, **extra)
 
 
 async def check_scope(conn: asyncpg.Connection, principal: Principal | None, row: asyncpg.Record,
@@ -91,7 +100,7 @@ async def check_scope(conn: asyncpg.Connection, principal: Principal | None, row
     raise not_found(row["id"])
 
 
-def transition(status: Status | str, action: str, role: Role) -> Status:
+def transition(status: Status | str, action: str, role: Role, allowed: list[str] | None = None) -> Status:
     """routing.workflow.apply, answered as 409 (state) or 403 (role) for the client."""
     try:
         return apply(status, action, role)
@@ -102,7 +111,7 @@ def transition(status: Status | str, action: str, role: Role) -> Status:
                            [{"field": "role", "message": f"「{label}」不对该角色开放"}]) from None
         raise conflict(f"工单当前状态为「{Status(status).label}」，不能执行「{label}」", status, role,
                        f"「{label}」仅适用于：{'、'.join(Status(s).label for s in ACTIONS[action].sources)}"
-                       if action in ACTIONS else "") from None
+                       if action in ACTIONS else "", allowed=allowed) from None
 
 
 async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str,
@@ -112,8 +121,9 @@ async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal |
     if row is None:
         raise not_found(ticket_id)
     await check_scope(conn, principal, row, action)
-    target = transition(row["status"], action, role_of(principal))
-    return Step(row, principal, action, now, target)
+    allowed = await service.available_actions(conn, ticket_id, row["status"], principal, now)
+    target = transition(row["status"], action, role_of(principal), allowed)
+    return Step(row, principal, action, now, target, allowed)
 
 
 async def finish(conn: asyncpg.Connection, step: Step, *, reason: str = "", data: dict | None = None,

@@ -11,9 +11,9 @@ from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import service as tickets
 from hotline.workflow import flows, models as m, service
-from hotline.workflow.steps import Done, role_of
+from hotline.workflow.steps import Done
 from models.enums import Status
-from routing.workflow import ACTIONS, allowed_actions
+from routing.workflow import ACTIONS
 
 
 async def announce(app: web.Application, done: Done) -> None:
@@ -27,14 +27,17 @@ async def announce(app: web.Application, done: Done) -> None:
 
 async def outcome(request: web.Request, done: Done) -> dict:
     """The ticket's state after the action, with what the caller may do next."""
-    row = await service.get_brief(request.app[keys.POOL], done.ticket_id)
-    role = role_of(request[keys.PRINCIPAL])
+    principal = request[keys.PRINCIPAL]
+    async with request.app[keys.POOL].acquire() as conn:
+        row = await service.get_brief(conn, done.ticket_id)
+        allowed = await service.available_actions(conn, done.ticket_id, row["status"], principal,
+                                                  service.now(request.app))
     b = service.brief(row)
     return {"ticket_id": done.ticket_id, "action": done.action, "action_label": ACTIONS[done.action].label,
             "from_status": done.from_status.value, "status": row["status"],
             "status_label": Status(row["status"]).label, "unit": b["unit"], "sign_by": b["sign_by"],
             "reply_by": b["reply_by"], "deadline_provisional": b["deadline_provisional"], "paused": b["paused"],
-            "allowed_actions": allowed_actions(row["status"], role), "data": done.data}
+            "allowed_actions": allowed, "data": done.data}
 
 
 async def optional_body(request: web.Request, model: type[BaseModel]) -> BaseModel:

@@ -30,6 +30,11 @@ async def replied_ticket(client, agent, tokens, body=CITIZEN, claimed=True) -> t
     return t["id"], handler
 
 
+async def an_hour_passes(pool, ticket_id: int) -> None:
+    """Move the ticket's callback attempts an hour back (attempts must be spaced, settings.callback_min_spacing)."""
+    await pool.execute("UPDATE callback_attempts SET at = at - interval '1 hour' WHERE ticket_id = $1", ticket_id)
+
+
 async def actions(pool, ticket_id: int) -> list[str]:
     return [r["action"] for r in await pool.fetch(
         "SELECT action FROM ticket_events WHERE ticket_id = $1 ORDER BY id", ticket_id)]
@@ -84,6 +89,7 @@ async def test_unreachable_three_times_closes_and_is_counted_apart(client, agent
     for n in (1, 2):
         out = await _ok(await client.post(f"/api/v1/tickets/{tid}/callback", headers=agent, json={"reached": False}))
         assert out["outcome"] == "pending" and out["attempts"] == n and out["status"] == "replied"
+        await an_hour_passes(pool, tid)
     out = await _ok(await client.post(f"/api/v1/tickets/{tid}/callback", headers=agent, json={"reached": False}))
     assert out["outcome"] == "unreachable" and out["decision"] == "close" and out["status"] == "closed"
     row = await pool.fetchrow("SELECT outcome, attempts, satisfaction FROM callback_results WHERE ticket_id = $1", tid)

@@ -34,3 +34,104 @@ async def test_retired_area_code_maps_the_same_at_dispatch_as_at_intake(client, 
     assert out["status"] == "dispatched"
     ticket = await call(client, "GET", f"/tickets/{other['id']}", agent)
     assert ticket["area_code"] == LEGACY_CODES[old] and ticket["city_code"] == old[:4] + "00"
+
+
+# --- items 6 and 8: allowed_actions says what would succeed; no second return after 维持原派 --------
+
+URBAN = f"{RUGAO}-urban_mgmt"
+
+
+async def dispatched_to(client, pool, tokens, agent, unit: str = URBAN) -> tuple[int, dict]:
+    t = await file(client, agent)
+    await call(client, "POST", f"/tickets/{t['id']}/dispatch", agent,
+               {"category": "城市管理/占道经营", "unit_code": unit})
+    handler = await tokens.make(Role.HANDLER, unit_id=await pool.fetchval("SELECT id FROM units WHERE code = $1",
+                                                                             unit))
+    return t["id"], handler
+
+
+async def test_allowed_actions_list_only_what_would_succeed_now(client, pool, tokens, agent):
+    tid, handler = await dispatched_to(client, pool, tokens, agent)
+    supervisor = await tokens.make(Role.SUPERVISOR, area_code=NANTONG)
+    started = await call(client, "POST", f"/tickets/{tid}/sign", handler)
+    started = await call(client, "POST", f"/tickets/{tid}/start", handler)
+    assert "request_info" in started["allowed_actions"] and "info_received" not in started["allowed_actions"]
+    assert "request_extension" in started["allowed_actions"]
+    note = await call(client, "POST", f"/tickets/{tid}/notes", supervisor, {"text": "请尽快办理"}, status=201)
+    assert "decide_extension" not in note["allowed_actions"], "no extension is pending"
+
+    paused = await call(client, "POST", f"/tickets/{tid}/request-info", handler, {"reason": "请补充门牌号"})
+    assert "info_received" in paused["allowed_actions"] and "request_info" not in paused["allowed_actions"]
+    err = await call(client, "POST", f"/tickets/{tid}/request-info", handler, {"reason": "再次"}, status=409)
+    assert "request_info" not in err["allowed_actions"] and "info_received" in err["allowed_actions"]
+    await call(client, "POST", f"/tickets/{tid}/info-received", handler, {"reason": "已补充"})
+
+    asked = await call(client, "POST", f"/tickets/{tid}/extensions", handler, {"days": 2, "reason": "需协调"},
+                       status=201)
+    assert "request_extension" not in asked["allowed_actions"], "one pending request at a time"
+    note = await call(client, "POST", f"/tickets/{tid}/notes", supervisor, {"text": "已阅"}, status=201)
+    assert "decide_extension" in note["allowed_actions"]
+
+    # the state machine's pipeline-only actions are never offered: no endpoint takes them
+    fresh = await file(client, agent)
+    err = await call(client, "POST", f"/tickets/{fresh['id']}/notes", agent, {"text": "x"}, status=409)
+    assert err["allowed_actions"] == ["dispatch", "redispatch"]
+
+
+async def test_no_second_return_after_the_supervisor_upheld_the_dispatch(client, pool, tokens, agent):
+    tid, handler = await dispatched_to(client, pool, tokens, agent)
+    supervisor = await tokens.make(Role.SUPERVISOR, area_code=NANTONG)
+    await call(client, "POST", f"/tickets/{tid}/return", handler, {"reason": "不属于本单位职责", "contest": True})
+    upheld = await call(client, "POST", f"/tickets/{tid}/uphold", supervisor, {"reason": "属城管职责，维持原派"})
+    assert upheld["status"] == "dispatched"
+    sign = await call(client, "POST", f"/tickets/{tid}/sign", handler)
+    assert "return_ticket" not in sign["allowed_actions"]
+    for contest in (True, False):
+        err = await call(client, "POST", f"/tickets/{tid}/return", handler,
+                         {"reason": "仍不属于本单位", "contest": contest}, status=409)
+        assert err["message"] == "督办已维持原派，不能再次退单" and "return_ticket" not in err["allowed_actions"]
+    assert await pool.fetchval("SELECT count(*) FROM ticket_returns WHERE ticket_id = $1", tid) == 1
+
+    # a redispatch to another unit is a new dispatch: that unit may return it
+    housing = f"{RUGAO}-housing"
+    moved = await call(client, "POST", f"/tickets/{tid}/redispatch", agent, {"unit_code": housing, "reason": "改派"})
+    other = await tokens.make(Role.HANDLER, unit_id=moved["unit"]["id"])
+    await call(client, "POST", f"/tickets/{tid}/return", other, {"reason": "非本单位职责"})
+
+
+# --- item 8: unreachable callbacks need spacing ----------------------------------------------------
+
+async def replied(client, pool, tokens, agent) -> int:
+    tid, handler = await dispatched_to(client, pool, tokens, agent)
+    await call(client, "POST", f"/tickets/{tid}/sign", handler)
+    await call(client, "POST", f"/tickets/{tid}/reply", handler, {"resolution": "已处理", "claimed_solved": True})
+    return tid
+
+
+async def test_unreachable_callbacks_within_the_minimum_spacing_are_refused(client, pool, tokens, agent):
+    tid = await replied(client, pool, tokens, agent)
+    url = f"/tickets/{tid}/callback"
+    first = await call(client, "POST", url, agent, {"reached": False})
+    assert first["outcome"] == "pending"
+    for _ in range(2):
+        err = await call(client, "POST", url, agent, {"reached": False}, status=409)
+        assert "须间隔至少 30 分钟" in err["message"] and err["next_attempt_at"]
+        assert err["details"][0]["field"] == "reached"
+    ticket = await call(client, "GET", f"/tickets/{tid}", agent)
+    assert ticket["status"] == "replied", "not archived as unreachable by three calls in a second"
+    assert await pool.fetchval("SELECT count(*) FROM callback_attempts WHERE ticket_id = $1", tid) == 1
+    # reaching the requester is never held back
+    done = await call(client, "POST", url, agent, {"reached": True, "satisfaction": "satisfied", "solved": "solved"})
+    assert done["status"] == "closed"
+
+
+async def test_callback_spacing_is_a_setting(settings, pool, tokens, agent):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from hotline.app import create_app
+
+    app = create_app(settings.model_copy(update={"callback_min_spacing_minutes": 0}))
+    async with TestClient(TestServer(app)) as c:
+        tid = await replied(c, pool, tokens, agent)
+        for outcome in ("pending", "pending", "unreachable"):
+            assert (await call(c, "POST", f"/tickets/{tid}/callback", agent, {"reached": False}))["outcome"] == outcome

@@ -15,7 +15,7 @@ from hotline.app import create_app
 from hotline.notify import unit_stream
 from hotline.workflow.models import TransitionOut
 from models.enums import Role, Status
-from routing.workflow import ACTIONS, VALID_TRANSITIONS, allowed_actions
+from routing.workflow import ACTIONS, PIPELINE_ONLY, VALID_TRANSITIONS, allowed_actions
 
 RUGAO, NANTONG, NANJING = "320682", "320600", "320100"
 URBAN, HOUSING, ECO = f"{RUGAO}-urban_mgmt", f"{RUGAO}-housing", f"{RUGAO}-eco_env"
@@ -224,7 +224,7 @@ async def test_return_after_window_is_refused(wf, pool, agent, tokens, clock):
     clock.advance(hours=25)
     err = await post(wf, tid, "return", handler, {"reason": "非我单位职责"}, status=409)
     assert "退单时限" in err["message"] and err["current_status"] == "dispatched"
-    assert err["allowed_actions"] == allowed_actions("dispatched", Role.HANDLER) and err["return_deadline"]
+    assert err["allowed_actions"] == ["sign"] and err["return_deadline"]   # the window is closed: no return offered
     assert await pool.fetchval("SELECT count(*) FROM ticket_returns WHERE ticket_id = $1", tid) == 0
 
 
@@ -293,7 +293,8 @@ async def test_forbidden_transitions_answer_409_with_allowed_actions(wf, pool, t
         for role in spec.roles & set(headers):
             err = await post(wf, tid, path, headers[role], body, status=409)
             assert err["current_status"] == status, (action, role)
-            assert err["allowed_actions"] == allowed_actions(status, role), (action, role)
+            # what the state machine allows, narrowed to what would succeed now (tests/api/test_core_fixes.py)
+            assert set(err["allowed_actions"]) <= set(allowed_actions(status, role)) - PIPELINE_ONLY, (action, role)
             assert err["message"] and err["details"]
             checked += 1
     assert checked > 0
