@@ -36,7 +36,7 @@ async def outbox_state(db: Db, key: str) -> str | None:
 
 
 OUTBOX = """
-SELECT o.id, o.ticket_id, t.ticket_no, o.kind, o.state, o.attempts, o.last_error, o.created_at,
+SELECT o.id, o.ticket_id, t.ticket_no, o.kind, o.idempotency_key, o.state, o.attempts, o.last_error, o.created_at,
        o.delivered_at, o.acknowledged_at, o.next_attempt_at
 FROM linkage_outbox o JOIN tickets t ON t.id = o.ticket_id
 WHERE ($1::text IS NULL OR o.state = $1) AND {scope}

@@ -161,8 +161,10 @@ def scope_clause(principal: Principal, args: list) -> str:
         args.append(principal.area_code)
         n = len(args)
         return f"(t.province_code = ${n} OR t.city_code = ${n} OR t.county_code = ${n} OR t.area_code = ${n})"
+    # linkage (the 110 platform): what it handed over, and what 12345 handed to 110 (transferred or joint)
     args.append(principal.token_id)
-    return f"t.created_by = ${len(args)}"
+    return (f"(t.created_by = ${len(args)} OR t.disposition IN ('110', 'joint') "
+            "OR t.police_incident_no IS NOT NULL)")
 
 
 def can_see(principal: Principal, row: asyncpg.Record) -> bool:
@@ -174,7 +176,8 @@ def can_see(principal: Principal, row: asyncpg.Record) -> bool:
     if principal.role == Role.SUPERVISOR:
         codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
         return principal.area_code in codes
-    return row["created_by"] == principal.token_id
+    return (row["created_by"] == principal.token_id or row["disposition"] in ("110", "joint")
+            or row["police_incident_no"] is not None)
 
 
 async def list_tickets(pool: asyncpg.Pool, principal: Principal, q: TicketQuery) -> list[asyncpg.Record]:

@@ -135,3 +135,32 @@ async def test_callback_spacing_is_a_setting(settings, pool, tokens, agent):
         tid = await replied(c, pool, tokens, agent)
         for outcome in ("pending", "pending", "unreachable"):
             assert (await call(c, "POST", f"/tickets/{tid}/callback", agent, {"reached": False}))["outcome"] == outcome
+
+
+# --- item 7: the linkage role reads what 110 is involved in, and can acknowledge from the outbox --------
+
+POLICE_TEXT = "有人拿着刀在小区门口追砍路人，已经有人受伤流血倒在地上了，快来人！"
+JOINT_TEXT = "楼道里燃气味道很重，邻居家敲门没人应，担心燃气泄漏会爆炸。"
+
+
+async def test_linkage_reads_transferred_and_joint_tickets_and_acks_from_the_outbox(client, tokens, agent):
+    linkage = await tokens.make(Role.LINKAGE)
+    police = await file(client, agent, content=POLICE_TEXT)
+    joint = await file(client, agent, content=JOINT_TEXT)
+    plain = await file(client, agent)
+    assert (police["disposition"], joint["disposition"], plain["disposition"]) == ("110", "joint", "12345")
+    for t in (police, joint):
+        seen = await call(client, "GET", f"/tickets/{t['id']}", linkage)
+        assert seen["ticket_no"] == t["ticket_no"]
+        assert (await call(client, "GET", f"/tickets/{t['id']}/events", linkage))["events"]
+    await call(client, "GET", f"/tickets/{plain['id']}", linkage, status=404)   # not 110's business
+
+    outbox = await call(client, "GET", "/linkage/outbox", linkage, None)
+    mine = {i["ticket_no"]: i for i in outbox["items"] if i["ticket_no"] in (police["ticket_no"], joint["ticket_no"])}
+    assert set(mine) == {police["ticket_no"], joint["ticket_no"]}
+    key = mine[police["ticket_no"]]["idempotency_key"]
+    assert key
+    acked = await call(client, "POST", "/linkage/110/acks", linkage, {"idempotency_key": key, "ref": "110-1"})
+    assert acked
+    outbox = await call(client, "GET", "/linkage/outbox", agent)
+    assert [i["state"] for i in outbox["items"] if i["idempotency_key"] == key] == ["acknowledged"]
