@@ -170,10 +170,6 @@ class ModelHolder:
             self._current = new
         return new.version
 
-    def swap(self, classifier: Classifier) -> None:
-        """Install an already loaded classifier."""
-        self._current = classifier
-
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify with whichever model is current when the call starts."""
         return self.current.predict(texts)

@@ -21,6 +21,7 @@ from hotline.errors import ApiError, validation_error
 # Values the database can hold: keyset cursors fit bigint, dates stay in a sane window.
 Cursor = Annotated[int, Field(ge=1, le=2**63 - 1)]
 YEAR_MIN, YEAR_MAX = 2000, 2099
+PAGE_SIZE_MAX = 200  # the most rows one page of a list answers
 
 
 def _in_years(value):

@@ -25,19 +25,15 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     pool_min: int = 2
     pool_max: int = 20
-    # Beyond this many requests waiting for a connection, intake answers 503.
-    db_acquire_timeout: float = 5.0
 
     max_body_bytes: int = 64 * 1024
     # Slow clients: a request head must arrive within header_timeout (aiohttp's keep-alive timer, also
     # the idle keep-alive limit), a body within body_timeout; until then they hold no in-flight slot.
     header_timeout_seconds: float = 20.0
     body_timeout_seconds: float = 15.0
-    max_content_chars: int = 5000
     home_province: str = "320000"
     triage_threshold: float = 0.45
     model_dir: Path | None = None
-    page_size_max: int = 200
     # Set when REDIS_URL points at a Redis/Valkey Cluster.
     redis_cluster: bool = False
 

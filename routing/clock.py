@@ -5,7 +5,7 @@ Pure: the service stores the result in tickets.sign_by / reply_by / next_escalat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -64,7 +64,7 @@ def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: 
 @lru_cache(maxsize=256)
 def at_dispatch(start: datetime, urgency: str, category_class: str, tier: str) -> Clock:
     """compute() for a ticket dispatched at start (no pauses, extensions or steps yet), cached: the
-    tickets of one model batch are settled within the same millisecond (intake_now), so under load
+    tickets of one model batch are settled within the same millisecond (hotline.wallclock.now), so under load
     most of them share one clock instead of each walking the calendar again."""
     return compute(start, urgency, category_class, tier)
 
@@ -72,13 +72,6 @@ def at_dispatch(start: datetime, urgency: str, category_class: str, tier: str) -
 def clear_cache() -> None:
     """Forget cached clocks (after the holiday data changed)."""
     at_dispatch.cache_clear()
-
-
-def intake_now() -> datetime:
-    """Now, to the millisecond (the precision of a clock start that matters, and what lets tickets
-    settled in the same millisecond share at_dispatch's cached clock)."""
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def for_ticket(row, *, pauses=None, extension_days: int | None = None) -> Clock | None:

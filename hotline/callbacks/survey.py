@@ -10,7 +10,7 @@ from hotline import keys
 from hotline.callbacks import flows, service
 from hotline.callbacks.models import Satisfaction, Solved, SurveyIn
 from hotline.errors import ApiError
-from hotline.workflow.service import now as app_now
+from hotline.wallclock import now as app_now
 
 TOKEN_RE = re.compile(r"^sv_[A-Za-z0-9_-]{20,64}$")
 

@@ -10,7 +10,7 @@ from hotline import keys
 from hotline.callbacks import service, survey
 from hotline.callbacks.models import Satisfaction, Solved, SurveyIn
 from hotline.errors import ApiError
-from hotline.workflow.service import now as app_now
+from hotline.wallclock import now as app_now
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}

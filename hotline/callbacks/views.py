@@ -14,7 +14,7 @@ from hotline.callbacks.models import CallbackIn, CallbackLinkIn, SurveyIn, optio
 from hotline.endpoints import parse_body
 from hotline.errors import ApiError, json_response
 from hotline.tickets.views import get_visible
-from hotline.workflow.service import now as app_now
+from hotline.wallclock import now as app_now
 
 
 async def _answer(app: web.Application, out: flows.Outcome) -> dict:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
-
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, wallclock
 
 from hotline.escalation.lease import Lease, LeaseState
 from hotline.escalation.sweep import SweepResult, sweep
@@ -24,12 +22,6 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "escalation-sweep"
 STOP_GRACE_SECONDS = 10.0
-
-
-def app_now(app: web.Application) -> datetime:
-    """The app's clock: keys.CLOCK when injected (tests), else the real time."""
-    clock = app.get(keys.CLOCK)
-    return clock() if callable(clock) else datetime.now(timezone.utc)
 
 
 class SweepRunner:
@@ -61,9 +53,9 @@ class SweepRunner:
                           keep_records=False)
             if state is LeaseState.HELD:
                 async with lease.keep_alive(on_lost=stop.set):
-                    result = await sweep(self.app[keys.POOL], app_now(self.app), **kwargs)
+                    result = await sweep(self.app[keys.POOL], wallclock.now(self.app), **kwargs)
             else:
-                result = await sweep(self.app[keys.POOL], app_now(self.app), **kwargs)
+                result = await sweep(self.app[keys.POOL], wallclock.now(self.app), **kwargs)
         finally:
             watcher.cancel()
             self.current = None

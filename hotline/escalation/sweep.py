@@ -29,14 +29,13 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from hotline.escalation import calendar_sync
+from hotline.escalation.plan import Plan, plan_ticket, reason_for
 from hotline.notify import GLOBAL_STREAM, STREAM_MAXLEN, unit_stream
 from hotline.tickets.assign import assign
-from models.enums import Tier
 from routing import clock as ticket_clock
-from routing.calendar import CalendarRangeError, local
-from hotline.escalation.plan import Plan, plan_ticket, reason_for
+from routing.calendar import CalendarRangeError
 from routing.escalation import Ladder, Step, StepCode
-from routing.sla import Policy, PolicyError, deadlines
+from routing.sla import Policy
 
 log = logging.getLogger(__name__)
 
@@ -361,29 +360,3 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
                  now.isoformat(), result.claimed, dict(result.steps), result.skipped, result.conflicts,
                  result.seconds)
     return result
-
-
-RESCHEDULE = """
-SELECT id, tier::text AS tier, urgency::text AS urgency, category_class, dispatched_at, pauses, extension_days,
-       escalation_steps, status::text AS status
-FROM tickets WHERE id = $1 FOR UPDATE
-"""
-
-
-async def reschedule(conn: asyncpg.Connection, ticket_id: int) -> ticket_clock.Clock | None:
-    """Recompute reply_by and next_escalation_at after a pause, resume or extension.
-
-    For the workflow: call inside its transaction after changing pauses or
-    extension_days. Steps already taken at this tier stay taken.
-    """
-    row = await conn.fetchrow(RESCHEDULE, ticket_id)
-    c = ticket_clock.for_ticket(row) if row is not None else None
-    if c is None:
-        return None
-    if c.error:
-        log.warning("ticket %s: clock not computed: %s", ticket_id, c.error)
-        return c
-    next_at = c.next_escalation_at if row["status"] in OPEN_STATUSES else None
-    await conn.execute("UPDATE tickets SET reply_by = $2, next_escalation_at = $3 WHERE id = $1",
-                       ticket_id, c.reply_by, next_at)
-    return c

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from hotline import scope
 from hotline.auth import Principal
-from hotline.tickets.service import scope_clause
 
 Db = asyncpg.Pool | asyncpg.Connection
 
@@ -47,5 +47,4 @@ ORDER BY o.id DESC LIMIT $2
 async def outbox(db: Db, principal: Principal, state: str | None, limit: int) -> list[asyncpg.Record]:
     """Deliveries of the tickets the principal may see, newest first."""
     args: list = [state, limit]
-    scope = scope_clause(principal, args)
-    return await db.fetch(OUTBOX.format(scope=scope), *args)
+    return await db.fetch(OUTBOX.format(scope=scope.clause(principal, args)), *args)

@@ -6,7 +6,7 @@ from datetime import datetime
 import asyncpg
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, wallclock
 from hotline.endpoints import parse_body, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.linkage import service
@@ -31,7 +31,8 @@ async def receive_handoff(request: web.Request) -> web.Response:
         try:
             row, created = await flows.receive(
                 request.app[keys.WRITER], request.app[keys.MODELS], settings.triage_threshold, principal, data,
-                f"110:{body.incident_no}", extra={"police_incident_no": body.incident_no}, inbound_110=True)
+                f"110:{body.incident_no}", now=wallclock.now(request.app),
+                extra={"police_incident_no": body.incident_no}, inbound_110=True)
         except asyncpg.UniqueViolationError:  # the same incident pushed concurrently by another token
             existing = await service.ticket_for_incident(pool, body.incident_no)
     if row is None:

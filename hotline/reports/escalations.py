@@ -15,8 +15,8 @@ import asyncpg
 from hotline.endpoints import Moment
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline import scope
 from hotline.auth import Principal
-from hotline.tickets.service import scope_clause
 from models.enums import Tier
 from routing.calendar import TZ, CalendarRangeError, is_working_day, local
 from routing.escalation import StepCode
@@ -104,7 +104,7 @@ LIMIT {top}
 
 
 def _where(principal: Principal, args: list, area: str | None) -> str:
-    clauses = [scope_clause(principal, args)]
+    clauses = [scope.clause(principal, args)]
     if area:
         args.append(area)
         clauses.append(AREA_FILTER.format(f"${len(args)}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from hotline.endpoints import Day
+from hotline.endpoints import PAGE_SIZE_MAX, Day
 
 
 class AttentionQuery(BaseModel):
@@ -12,7 +12,7 @@ class AttentionQuery(BaseModel):
 
     area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）")
     unit: str | None = Field(None, max_length=64, description="承办单位（编码或编号）")
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=PAGE_SIZE_MAX)
 
 
 class CountsQuery(BaseModel):

@@ -8,38 +8,15 @@ from datetime import datetime
 
 import asyncpg
 
+from hotline import scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
-from hotline.tickets.service import scope_clause
-from models.enums import Role
 
 Db = asyncpg.Pool | asyncpg.Connection
 
 
-async def area_exists(db: Db, code: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM areas WHERE code = $1", code))
-
-
-async def within(db: Db, code: str, ancestor: str) -> bool:
-    """Whether area code lies in ancestor's subtree (itself included)."""
-    return bool(await db.fetchval("SELECT 1 FROM area_ancestors WHERE code = $1 AND ancestor = $2",
-                                  code, ancestor))
-
-
 async def area_name(db: Db, code: str) -> str | None:
     return await db.fetchval("SELECT name FROM areas WHERE code = $1", code)
-
-
-async def report_area(db: Db, principal: Principal, area: str | None) -> str | None:
-    """The area the report is limited to: a supervisor's own subtree at most."""
-    if area is not None and not await area_exists(db, area):
-        raise ApiError(422, "行政区划代码不存在", [{"field": "area", "message": f"未知代码 {area}"}])
-    if principal.role == Role.SUPERVISOR:
-        if area is None:
-            return principal.area_code
-        if not await within(db, area, principal.area_code):
-            raise ApiError(403, "只能查看本辖区的统计", [{"field": "area", "message": f"辖区：{principal.area_code}"}])
-    return area
 
 
 UNIT_BY_CODE_OR_ID = "SELECT id FROM units WHERE code = $1 OR ($1 ~ '^[0-9]{1,9}$' AND id = $1::int)"
@@ -80,7 +57,7 @@ async def overdue(db: Db, principal: Principal, now: datetime, area: str | None,
                   limit: int) -> list[asyncpg.Record]:
     """Open tickets overdue for signing or reply, or with an escalation step, within the caller's scope."""
     args: list = [now, list(OPEN)]
-    where = [scope_clause(principal, args)]
+    where = [scope.clause(principal, args)]
     if area:
         args.append(area)
         n = len(args)
@@ -107,8 +84,8 @@ async def linkage_counts(db: Db, principal: Principal, start: datetime, end: dat
                          area: str | None) -> list[asyncpg.Record]:
     """双非 received from 110, matters pushed to 110 and joint ones, by day and area, within scope."""
     args: list = [start, end]
-    scope = scope_clause(principal, args)
+    where = scope.clause(principal, args)
     if area:
         args.append(area)
-        scope += f" AND ${len(args)} IN (t.province_code, t.city_code, t.county_code)"
-    return await db.fetch(LINKAGE_COUNTS.format(scope=scope), *args)
+        where += f" AND ${len(args)} IN (t.province_code, t.city_code, t.county_code)"
+    return await db.fetch(LINKAGE_COUNTS.format(scope=where), *args)

@@ -10,25 +10,15 @@ import time
 from aiohttp import web
 from redis.exceptions import RedisError, ResponseError
 
-from hotline import keys
-from hotline.auth import Principal
+from hotline import keys, scope
 from hotline.errors import ApiError
-from hotline.escalation.scheduler import app_now
+from hotline.wallclock import now as app_now
 from hotline.escalation.sweep import ESCALATION_STREAM
-from models.enums import Role
 
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 500          # one XREAD wait; below the client's 1 s socket timeout
 READ_COUNT = 100
-AREA_FIELDS = ("province_code", "city_code", "county_code", "area_code")
-
-
-def visible(principal: Principal, fields: dict) -> bool:
-    """Agents and admins see every escalation; a supervisor those in its area subtree."""
-    if principal.role != Role.SUPERVISOR:
-        return True
-    return principal.area_code in {fields.get(f) for f in AREA_FIELDS}
 
 
 def _closing(request: web.Request) -> bool:
@@ -91,7 +81,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             for _, entries in reply or []:
                 for entry_id, fields in entries:
                     last_id = entry_id
-                    if visible(principal, fields):
+                    if scope.sees_escalation(principal, fields):
                         data = json.dumps(fields, ensure_ascii=False)
                         await resp.write(f"id: {entry_id}\nevent: escalation\ndata: {data}\n\n".encode())
             if time.monotonic() >= next_beat:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, scope
 from hotline.callbacks.models import rate_weights
 from hotline.endpoints import parse_query
 from hotline.errors import ApiError, json_response
@@ -17,7 +17,7 @@ from hotline.reports import rates, rollup, service
 from hotline.reports.escalations import ReportQuery, escalation_report
 from hotline.reports.schemas import AttentionQuery, CountsQuery
 from hotline.tickets.serialize import deadline_provisional
-from hotline.workflow.service import now as app_now
+from hotline.wallclock import now as app_now
 from models.enums import Status
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -34,7 +34,7 @@ async def rates_report(request: web.Request) -> dict:
     frm = q.from_ or to - timedelta(days=29)
     if frm > to:
         raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
-    area = await service.report_area(pool, principal, q.area)
+    area = await scope.report_area(pool, principal, q.area)
     if q.group_by == "area" and area is None:
         area = app[keys.SETTINGS].home_province
     weights = rate_weights(app[keys.SETTINGS])
@@ -89,7 +89,7 @@ async def attention(request: web.Request) -> web.Response:
     q = parse_query(request, AttentionQuery)
     principal = request[keys.PRINCIPAL]
     now = app_now(app)
-    area = await service.report_area(pool, principal, q.area)
+    area = await scope.report_area(pool, principal, q.area)
     unit_id = await service.resolve_unit(pool, q.unit)
     rows = await service.overdue(pool, principal, now, area, unit_id, q.limit)
     items = []

@@ -80,7 +80,7 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
 
 
 async def receive(writer: IntakeWriter, models: Models, threshold: float, principal: Principal, data: TicketIn,
-                  idempotency_key: str | None, *, extra: dict | None = None,
+                  idempotency_key: str | None, *, now: datetime, extra: dict | None = None,
                   inbound_110: bool = False) -> tuple[asyncpg.Record, bool]:
     """Register a request; returns (ticket row, created). Committed before returning.
 
@@ -92,7 +92,6 @@ async def receive(writer: IntakeWriter, models: Models, threshold: float, princi
         a = await assess(models, data, threshold, inbound_110=inbound_110)
     except UnknownAreaCode:
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
-    now = clock.intake_now()
     status, columns, event = settle(a, data, now)
     events = [{"action": "receive", "to_status": "received",
                "data": {**service.event_payload(data), **assessment_event(a)}},

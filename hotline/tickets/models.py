@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hotline.endpoints import Cursor, Moment, SafeStr
+from hotline.endpoints import PAGE_SIZE_MAX, Cursor, Moment, SafeStr
 from models.enums import Channel, RequesterType, Status, Urgency
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8}|400-?\d{3}-?\d{4})$")
@@ -112,7 +112,7 @@ class TicketQuery(Strict):
     created_from: Moment | None = None
     created_to: Moment | None = None
     after: Cursor | None = Field(None, description="keyset cursor: the last id of the previous page")
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=PAGE_SIZE_MAX)
 
 
 class RequesterOut(BaseModel):

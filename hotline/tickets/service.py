@@ -5,11 +5,11 @@ import hashlib
 
 import asyncpg
 
+from hotline import scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.tickets.models import TicketIn, TicketQuery
 from hotline.tickets.titles import make_title
-from models.enums import Role
 
 BASE_COLUMNS = """
 t.id, t.ticket_no, t.channel, t.requester_type, t.requester_name, t.requester_phone,
@@ -148,42 +148,10 @@ async def get(conn: asyncpg.Connection | asyncpg.Pool, ticket_id: int) -> asyncp
     return await conn.fetchrow(f"SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id = $1", ticket_id)
 
 
-def scope_clause(principal: Principal, args: list) -> str:
-    """SQL restricting tickets to what the principal may see (appends its parameters)."""
-    if principal.role in (Role.AGENT, Role.ADMIN):
-        return "TRUE"
-    if principal.role == Role.HANDLER:  # lead unit, or a supporting unit (协办)
-        args.append(principal.unit_id)
-        n = len(args)
-        return (f"(t.unit_id = ${n} OR EXISTS (SELECT 1 FROM ticket_units tu WHERE tu.ticket_id = t.id "
-                f"AND tu.unit_id = ${n} AND tu.active))")
-    if principal.role == Role.SUPERVISOR:
-        args.append(principal.area_code)
-        n = len(args)
-        return f"(t.province_code = ${n} OR t.city_code = ${n} OR t.county_code = ${n} OR t.area_code = ${n})"
-    # linkage (the 110 platform): what it handed over, and what 12345 handed to 110 (transferred or joint)
-    args.append(principal.token_id)
-    return (f"(t.created_by = ${len(args)} OR t.disposition IN ('110', 'joint') "
-            "OR t.police_incident_no IS NOT NULL)")
-
-
-def can_see(principal: Principal, row: asyncpg.Record) -> bool:
-    """The same scope as scope_clause, for one fetched ticket."""
-    if principal.role in (Role.AGENT, Role.ADMIN):
-        return True
-    if principal.role == Role.HANDLER:
-        return row["unit_id"] == principal.unit_id or principal.unit_id in (row["support_unit_ids"] or ())
-    if principal.role == Role.SUPERVISOR:
-        codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
-        return principal.area_code in codes
-    return (row["created_by"] == principal.token_id or row["disposition"] in ("110", "joint")
-            or row["police_incident_no"] is not None)
-
-
 async def list_tickets(pool: asyncpg.Pool, principal: Principal, q: TicketQuery) -> list[asyncpg.Record]:
     """A page of tickets, newest first, after the keyset cursor, within the principal's scope."""
     args: list = []
-    where = [scope_clause(principal, args)]
+    where = [scope.clause(principal, args)]
     filters = {
         "t.status = ${}": q.status.value if q.status else None,
         "(t.province_code = ${0} OR t.city_code = ${0} OR t.county_code = ${0} OR t.area_code = ${0})": q.area,

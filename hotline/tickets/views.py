@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import flows, service
-from hotline.tickets.models import HistoryOut, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.tickets.models import TicketIn, TicketQuery
 from hotline.tickets.serialize import ticket_out
 
 IDEMPOTENCY_MAX = 128
@@ -29,7 +29,8 @@ async def create_ticket(request: web.Request) -> web.Response:
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     key = idempotency_key(request)
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.MODELS],
-                                       settings.triage_threshold, principal, data, key)
+                                       settings.triage_threshold, principal, data, key,
+                                       now=wallclock.now(request.app))
     ticket_id = row["id"]
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
@@ -43,8 +44,8 @@ async def get_visible(request: web.Request):
     """The ticket named in the path, or 404 when it does not exist or is out of scope."""
     ticket_id = parse_id(request.match_info["id"])
     row = await service.get(request.app[keys.POOL], ticket_id)
-    if row is None or not service.can_see(request[keys.PRINCIPAL], row):
-        raise ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
+    if row is None or not scope.can_see(request[keys.PRINCIPAL], row):
+        raise scope.not_found(ticket_id)
     return row
 
 

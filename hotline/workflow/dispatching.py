@@ -33,7 +33,7 @@ def invalid(field: str, message: str, summary: str = "派单参数无效") -> Ap
     return ApiError(422, summary, [{"field": field, "message": message}])
 
 
-async def resolve_category(conn: asyncpg.Connection, value: str, ref: Reference) -> str:
+async def resolve_category(conn: asyncpg.Connection, value: str) -> str:
     """A category code from its code or Chinese name; 422 when unknown or not in the catalogue."""
     row = await service.category(conn, value)
     if row is None:
@@ -114,7 +114,7 @@ async def dispatch(conn: asyncpg.Connection, ticket_id: int, principal: Principa
     """派单 from triage (or received): a human picks the category; the catalogue or the human picks the unit."""
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "dispatch", now)
-        category = await resolve_category(conn, body.category, ref)
+        category = await resolve_category(conn, body.category)
         chain, area_fields = place(step.row, body.area_code, ref)
         cls = _category_class(body.category_class, step.row["category_class"])
         choice = await choose(conn, ref, category=category, chain_of=lambda: chain, unit_code=body.unit_code,
@@ -134,7 +134,7 @@ async def redispatch(conn: asyncpg.Connection, ticket_id: int, principal: Princi
         row = step.row
         if not (body.unit_code or body.category or body.tier):
             raise invalid("unit_code", "请指定承办单位（unit_code）、事项分类（category）或层级（tier）", "改派参数无效")
-        category = await resolve_category(conn, body.category, ref) if body.category else row["category_code"]
+        category = await resolve_category(conn, body.category) if body.category else row["category_code"]
         choice = await choose(conn, ref, category=category, chain_of=lambda: place(row, None, ref)[0],
                               unit_code=body.unit_code, tier=body.tier, support_codes=body.support_codes)
         if choice.lead_code == row["unit_code"] and step.status in (Status.DISPATCHED, Status.SIGNED,

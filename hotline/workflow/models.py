@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.endpoints import Cursor
+from hotline.endpoints import PAGE_SIZE_MAX, Cursor
 from pydantic import BaseModel, Field, field_validator
 
 from hotline.tickets.models import Strict, clean_text
@@ -83,7 +83,7 @@ class ReplyIn(_Text):
 
 class QueueQuery(Strict):
     after: Cursor | None = Field(None, description="键集分页：上一页最后一条的 id")
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=PAGE_SIZE_MAX)
 
 
 class ReturnQueueQuery(QueueQuery):
@@ -92,7 +92,7 @@ class ReturnQueueQuery(QueueQuery):
 
 
 class InboxQuery(Strict):
-    limit: int = Field(50, ge=1, le=200, description="每组最多条数")
+    limit: int = Field(50, ge=1, le=PAGE_SIZE_MAX, description="每组最多条数")
 
 
 class TransitionOut(BaseModel):

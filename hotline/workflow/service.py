@@ -2,25 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web
 
 from hotline import keys
+from hotline import scope
 from hotline.auth import Principal
 from hotline.tickets.serialize import deadline_provisional
-from hotline.tickets.service import scope_clause
 from models.enums import Role, Status
 from routing import clock, dispatch, sla, workflow
 
 OPEN = ("dispatched", "signed", "in_progress")
-
-
-def now(app: web.Application | None = None) -> datetime:
-    """The workflow's current time: the app's injected clock (tests) or the wall clock."""
-    clock = app.get(keys.CLOCK) if app is not None else None
-    return clock() if clock is not None else datetime.now(timezone.utc)
 
 
 # --- reference data for dispatch decisions ---------------------------------------------------
@@ -65,17 +59,6 @@ async def update_ticket(conn: asyncpg.Connection, ticket_id: int, fields: dict) 
     names = list(fields)
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
     await conn.execute(f"UPDATE tickets SET {sets} WHERE id = $1", ticket_id, *fields.values())
-
-
-IS_SUPPORTING = """
-SELECT EXISTS (SELECT 1 FROM ticket_units
-               WHERE ticket_id = $1 AND unit_id = $2 AND role = 'support' AND active)
-"""
-
-
-async def is_supporting(conn: asyncpg.Connection, ticket_id: int, unit_id: int | None) -> bool:
-    """True when the unit is an active supporting unit (协办) of the ticket."""
-    return unit_id is not None and await conn.fetchval(IS_SUPPORTING, ticket_id, unit_id)
 
 
 SUPPORT_CODES = """
@@ -310,7 +293,7 @@ def _page(rows: list, limit: int, key: str) -> dict:
 async def triage_queue(pool, principal: Principal, after: int | None, limit: int) -> dict:
     """Tickets waiting for a human to dispatch them, oldest first."""
     args: list = []
-    where = scope_clause(principal, args)
+    where = scope.clause(principal, args)
     args += [after or 0, limit]
     rows = await pool.fetch(f"SELECT {BRIEF_COLUMNS} {BRIEF_FROM} WHERE t.status = 'triage' AND {where} "
                             f"AND t.id > ${len(args) - 1} ORDER BY t.id LIMIT ${len(args)}", *args)
@@ -329,7 +312,7 @@ ORDER BY r.id LIMIT ${limit}
 async def return_queue(pool, principal: Principal, contested: bool, after: int | None, limit: int) -> dict:
     """Undecided returns: contested ones for supervisors, plain ones for agents to redispatch."""
     args: list = []
-    where = scope_clause(principal, args)
+    where = scope.clause(principal, args)
     args += [contested, after or 0, limit]
     n = len(args)
     sql = RETURN_QUEUE.format(brief=BRIEF_COLUMNS, frm=BRIEF_FROM, where=where, contest=n - 2, after=n - 1, limit=n)
@@ -353,7 +336,7 @@ ORDER BY e.id LIMIT ${limit}
 async def extension_queue(pool, principal: Principal, after: int | None, limit: int) -> dict:
     """Pending extension requests, oldest first."""
     args: list = []
-    where = scope_clause(principal, args)
+    where = scope.clause(principal, args)
     args += [after or 0, limit]
     sql = EXTENSION_QUEUE.format(brief=BRIEF_COLUMNS, frm=BRIEF_FROM, where=where, after=len(args) - 1,
                                  limit=len(args))

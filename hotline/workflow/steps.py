@@ -1,4 +1,4 @@
-"""What every workflow action shares: lock, scope, state-machine check, write with its event.
+"""What every workflow action shares: lock, scope (hotline.scope), state-machine check, write with its event.
 
 A flow calls `begin` (locks the ticket, checks who may act, asks routing.workflow
 whether the action is allowed) and `finish` (writes the new status and columns
@@ -11,6 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
+from hotline import scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.tickets.service import add_event
@@ -18,9 +19,6 @@ from hotline.workflow import service
 from models.enums import Role, Status
 from routing import calendar, clock
 from routing.workflow import PIPELINE_ONLY, ACTIONS, TransitionError, allowed_actions, apply
-
-HOTLINE_ROLES = (Role.AGENT, Role.ADMIN)
-
 
 @dataclass
 class Step:
@@ -59,10 +57,6 @@ def role_of(principal: Principal | None) -> Role:
     return principal.role if principal is not None else Role.ADMIN
 
 
-def not_found(ticket_id: int) -> ApiError:
-    return ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
-
-
 def conflict(message: str, status: Status | str, role: Role, detail: str = "", *,
              allowed: list[str] | None = None, **extra) -> ApiError:
     """409 with the ticket's current status and what the caller could do now."""
@@ -76,28 +70,6 @@ def conflict(message: str, status: Status | str, role: Role, detail: str = "", *
 def refuse(step: Step, message: str, detail: str = "", **extra) -> ApiError:
     """409 for an action the ticket's situation does not allow (listing what would succeed)."""
     return conflict(message, step.status, role_of(step.principal), detail, allowed=step.allowed, **extra)
-
-
-async def check_scope(conn: asyncpg.Connection, principal: Principal | None, row: asyncpg.Record,
-                      action: str) -> None:
-    """404 outside the caller's scope; 403 for a supporting unit doing more than notes."""
-    role = role_of(principal)
-    if principal is None or role in HOTLINE_ROLES:
-        return
-    if role == Role.SUPERVISOR:
-        codes = (row["province_code"], row["city_code"], row["county_code"], row["area_code"])
-        if principal.area_code in codes:
-            return
-        raise not_found(row["id"])
-    if role == Role.HANDLER:
-        if row["unit_id"] is not None and row["unit_id"] == principal.unit_id:
-            return
-        if await service.is_supporting(conn, row["id"], principal.unit_id):
-            if action == "note":
-                return
-            raise ApiError(403, "协办单位只能添加过程记录，其他操作由主办单位办理",
-                           [{"field": "unit", "message": "当前单位为该工单的协办单位"}])
-    raise not_found(row["id"])
 
 
 def transition(status: Status | str, action: str, role: Role, allowed: list[str] | None = None) -> Status:
@@ -119,8 +91,8 @@ async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal |
     """Lock the ticket (SELECT ... FOR UPDATE), check scope, then the state machine."""
     row = await service.lock_ticket(conn, ticket_id)
     if row is None:
-        raise not_found(ticket_id)
-    await check_scope(conn, principal, row, action)
+        raise scope.not_found(ticket_id)
+    await scope.check_action(conn, principal, row, action)
     allowed = await service.available_actions(conn, ticket_id, row["status"], principal, now)
     target = transition(row["status"], action, role_of(principal), allowed)
     return Step(row, principal, action, now, target, allowed)

@@ -6,7 +6,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel
 
-from hotline import keys
+from hotline import keys, wallclock
 from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import service as tickets
@@ -63,7 +63,7 @@ def transition(run: Run, body_model: type[BaseModel] | None, *, optional: bool =
         ticket_id = parse_id(request.match_info["id"])
         extra = {"ref": await service.reference(app)} if needs_reference else {}
         async with app[keys.POOL].acquire() as conn:
-            done = await run(conn, ticket_id, request, body, service.now(app), **extra)
+            done = await run(conn, ticket_id, request, body, wallclock.now(app), **extra)
         await announce(app, done)
         return json_response(await outcome(request, done), status=status)
     return handler
@@ -111,7 +111,7 @@ async def inbox(request: web.Request) -> web.Response:
     principal = request[keys.PRINCIPAL]
     if principal.unit_id is None:
         raise ApiError(403, "令牌未绑定承办单位", [{"field": "unit", "message": "承办单位令牌须绑定单位"}])
-    groups = await service.inbox(request.app[keys.POOL], principal.unit_id, service.now(request.app), q.limit)
+    groups = await service.inbox(request.app[keys.POOL], principal.unit_id, wallclock.now(request.app), q.limit)
     return json_response({"unit_id": principal.unit_id, **groups})
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline import keys
 from hotline.app import create_app
 from hotline.settings import Settings
 
@@ -25,6 +27,17 @@ async def test_confident_prediction_is_stored_and_dispatched(settings, agent, po
     cls = event["data"]["classification"]
     assert cls["category"] == t["category"] and cls["model_version"] == t["model_version"]
     assert len(cls["alternatives"]) == 3
+
+
+async def test_intake_reads_the_injected_clock(settings, agent, pool):
+    """One now for the whole service: a ticket dispatched at intake starts its clock at the app's time."""
+    app = create_app(settings.model_copy(update={"triage_threshold": Settings().triage_threshold}))
+    moved = datetime.now(timezone.utc) + timedelta(days=3)
+    app[keys.CLOCK] = lambda: moved
+    async with TestClient(TestServer(app)) as c:
+        t = await (await c.post("/api/v1/tickets", json=VENDING, headers=agent)).json()
+    assert t["status"] == "dispatched", t["triage_reason"]
+    assert await pool.fetchval("SELECT dispatched_at FROM tickets WHERE id = $1", t["id"]) == moved
 
 
 async def test_low_confidence_goes_to_triage_never_a_silent_guess(settings, agent, pool):

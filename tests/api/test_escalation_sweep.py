@@ -17,9 +17,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from hotline import db, keys
 from hotline.escalation.lease import Lease, LeaseState
 from hotline.escalation.scheduler import SweepRunner
-from hotline.escalation.sweep import ESCALATION_STREAM, reschedule, sweep
+from hotline.escalation.sweep import ESCALATION_STREAM, sweep
 from hotline.notify import Notifier
 from hotline.tickets.assign import assign
+from hotline.workflow import service as workflow_service, steps as workflow_steps
 
 TZ = ZoneInfo("Asia/Shanghai")
 RUGAO_UNIT = "320682-urban_mgmt"      # 如皋市城市管理局 (county)
@@ -173,10 +174,12 @@ async def test_national_day_and_make_up_saturday(esc_pool):
 
 
 async def _set(pool, tid, **cols):
+    """Change pauses or extension days the way the workflow does: recompute the clock, store both."""
     async with pool.acquire() as conn, conn.transaction():
-        sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(cols))
-        await conn.execute(f"UPDATE tickets SET {sets} WHERE id = $1", tid, *cols.values())
-        return await reschedule(conn, tid)
+        row = await workflow_service.lock_ticket(conn, tid)
+        c = workflow_steps.recompute(row, **cols)
+        await workflow_service.update_ticket(conn, tid, {**cols, **workflow_steps.clock_fields(c)})
+        return c
 
 
 async def test_pause_and_resume_shift_the_steps(esc_pool):

@@ -1,16 +1,9 @@
-"""The intake clock: dispatch time to the millisecond, and the cached clock equals compute()."""
+"""The cached dispatch clock equals compute()."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from routing import clock
-
-
-def test_intake_now_is_utc_to_the_millisecond():
-    before = datetime.now(timezone.utc)
-    now = clock.intake_now()
-    assert now.tzinfo is not None and now.microsecond % 1000 == 0
-    assert before - timedelta(milliseconds=1) <= now <= datetime.now(timezone.utc)
 
 
 def test_cached_dispatch_clock_equals_compute():

@@ -1,0 +1,123 @@
+"""Who sees what: the one rule, in the forms its callers need.
+
+- agents and admins: every ticket;
+- a handler: tickets its unit leads, or supports (协办) while active;
+- a supervisor: tickets in its area subtree (the ticket's province, city, county or area code);
+- the 110 linkage token: the tickets it handed over, and those 12345 handed to 110 (110 or joint).
+
+Out of scope answers 404, as if the ticket did not exist. Workflow actions add one rule:
+a supporting unit may only add notes (403 otherwise). Reports: a supervisor's report
+covers at most its own subtree.
+"""
+from __future__ import annotations
+
+import asyncpg
+
+from hotline.auth import Principal
+from hotline.errors import ApiError
+from models.enums import Role
+
+EVERYTHING = (Role.AGENT, Role.ADMIN)
+AREA_FIELDS = ("province_code", "city_code", "county_code", "area_code")
+
+Db = asyncpg.Pool | asyncpg.Connection
+
+
+def not_found(ticket_id: int) -> ApiError:
+    """The answer for a ticket that does not exist or is out of scope."""
+    return ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
+
+
+def clause(principal: Principal, args: list) -> str:
+    """SQL restricting tickets `t` to what the principal may see (appends its parameters to args)."""
+    if principal.role in EVERYTHING:
+        return "TRUE"
+    if principal.role == Role.HANDLER:  # lead unit, or a supporting unit (协办)
+        args.append(principal.unit_id)
+        n = len(args)
+        return (f"(t.unit_id = ${n} OR EXISTS (SELECT 1 FROM ticket_units tu WHERE tu.ticket_id = t.id "
+                f"AND tu.unit_id = ${n} AND tu.active))")
+    if principal.role == Role.SUPERVISOR:
+        args.append(principal.area_code)
+        n = len(args)
+        return f"(t.province_code = ${n} OR t.city_code = ${n} OR t.county_code = ${n} OR t.area_code = ${n})"
+    # linkage (the 110 platform): what it handed over, and what 12345 handed to 110 (transferred or joint)
+    args.append(principal.token_id)
+    return (f"(t.created_by = ${len(args)} OR t.disposition IN ('110', 'joint') "
+            "OR t.police_incident_no IS NOT NULL)")
+
+
+def in_area(principal: Principal, fields) -> bool:
+    """Whether a ticket (row or announcement with the area fields) lies in a supervisor's subtree."""
+    return principal.area_code in {fields.get(f) for f in AREA_FIELDS}
+
+
+def can_see(principal: Principal, row) -> bool:
+    """The same rule as clause(), for one fetched ticket (with support_unit_ids)."""
+    if principal.role in EVERYTHING:
+        return True
+    if principal.role == Role.HANDLER:
+        return row["unit_id"] == principal.unit_id or principal.unit_id in (row["support_unit_ids"] or ())
+    if principal.role == Role.SUPERVISOR:
+        return in_area(principal, row)
+    return (row["created_by"] == principal.token_id or row["disposition"] in ("110", "joint")
+            or row["police_incident_no"] is not None)
+
+
+def sees_escalation(principal: Principal, fields: dict) -> bool:
+    """Escalation announcements (the live feed): agents and admins all, a supervisor its subtree."""
+    return principal.role != Role.SUPERVISOR or in_area(principal, fields)
+
+
+IS_SUPPORTING = """
+SELECT EXISTS (SELECT 1 FROM ticket_units
+               WHERE ticket_id = $1 AND unit_id = $2 AND role = 'support' AND active)
+"""
+
+
+async def is_supporting(conn: Db, ticket_id: int, unit_id: int | None) -> bool:
+    """True when the unit is an active supporting unit (协办) of the ticket."""
+    return unit_id is not None and await conn.fetchval(IS_SUPPORTING, ticket_id, unit_id)
+
+
+async def check_action(conn: Db, principal: Principal | None, row, action: str) -> None:
+    """404 outside the caller's scope; 403 for a supporting unit doing more than notes.
+
+    System callers (no principal) act everywhere. Roles that may not act on tickets at all
+    (110 linkage) get 404 here, before the state machine's role check.
+    """
+    if principal is None or principal.role in EVERYTHING:
+        return
+    if principal.role == Role.SUPERVISOR and in_area(principal, row):
+        return
+    if principal.role == Role.HANDLER:
+        if row["unit_id"] is not None and row["unit_id"] == principal.unit_id:
+            return
+        if await is_supporting(conn, row["id"], principal.unit_id):
+            if action == "note":
+                return
+            raise ApiError(403, "协办单位只能添加过程记录，其他操作由主办单位办理",
+                           [{"field": "unit", "message": "当前单位为该工单的协办单位"}])
+    raise not_found(row["id"])
+
+
+async def area_exists(db: Db, code: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM areas WHERE code = $1", code))
+
+
+async def within(db: Db, code: str, ancestor: str) -> bool:
+    """Whether area code lies in ancestor's subtree (itself included)."""
+    return bool(await db.fetchval("SELECT 1 FROM area_ancestors WHERE code = $1 AND ancestor = $2",
+                                  code, ancestor))
+
+
+async def report_area(db: Db, principal: Principal, area: str | None) -> str | None:
+    """The area a report is limited to: a supervisor's own subtree at most (422 unknown, 403 outside)."""
+    if area is not None and not await area_exists(db, area):
+        raise ApiError(422, "行政区划代码不存在", [{"field": "area", "message": f"未知代码 {area}"}])
+    if principal.role == Role.SUPERVISOR:
+        if area is None:
+            return principal.area_code
+        if not await within(db, area, principal.area_code):
+            raise ApiError(403, "只能查看本辖区的统计", [{"field": "area", "message": f"辖区：{principal.area_code}"}])
+    return area
