@@ -31,7 +31,7 @@ async def outcome(request: web.Request, done: Done) -> dict:
     async with request.app[keys.POOL].acquire() as conn:
         row = await service.get_brief(conn, done.ticket_id)
         allowed = await service.available_actions(conn, done.ticket_id, row["status"], principal,
-                                                  service.now(request.app))
+                                                  wallclock.now(request.app))
     b = service.brief(row)
     return {"ticket_id": done.ticket_id, "action": done.action, "action_label": ACTIONS[done.action].label,
             "from_status": done.from_status.value, "status": row["status"],
