@@ -21,7 +21,7 @@ from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
 from hotline.tickets import views as tickets
-from hotline.tickets.models import HistoryOut, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.tickets.models import HistoryOut, TicketDetail, TicketIn, TicketOut, TicketPage, TicketQuery
 from hotline.workflow import models as wf, views as workflow
 from hotline.workflow.views import transition_endpoint as transition
 from models.enums import Role
@@ -44,8 +44,8 @@ TICKETS = [
              roles=CALLERS, body=TicketIn, response=TicketOut, status=201),
     Endpoint("GET", "/api/v1/tickets", tickets.list_tickets, "工单列表（按角色范围，键集分页）",
              roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
-    Endpoint("GET", "/api/v1/tickets/{id}", tickets.get_ticket, "工单详情",
-             roles=STAFF | LINKAGE, response=TicketOut, scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}", tickets.get_ticket, "工单详情（含办结回复、过程记录、延期申请）",
+             roles=STAFF | LINKAGE, response=TicketDetail, scope="ticket"),
     Endpoint("GET", "/api/v1/tickets/{id}/events", tickets.ticket_history, "工单流转记录",
              roles=STAFF | LINKAGE, response=HistoryOut, scope="ticket"),
 ]

@@ -5,7 +5,7 @@ Pure: the service stores the result in tickets.sign_by / reply_by / next_escalat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -43,6 +43,14 @@ def parse_pauses(raw: Iterable[Sequence]) -> tuple[Pause, ...]:
     return tuple((as_dt(a), as_dt(b)) for a, b in raw)
 
 
+def whole_second(t: datetime | None) -> datetime | None:
+    """A deadline on a whole second (rounded up, never earlier than the rule): a pause that
+    lasted 3.2 s must not leave a deadline of 23:59:59.007234 for people to read."""
+    if t is None or t.microsecond == 0:
+        return t
+    return t.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: Tier | str, *,
             pauses: Sequence[Pause] = (), extension_days: int = 0, steps_taken: Iterable[str] = (),
             policy: Policy | None = None, ladder: Ladder | None = None) -> Clock:
@@ -55,7 +63,7 @@ def compute(start: datetime, urgency: Urgency | str, category_class: str, tier: 
                                 start=start, deadline=d.reply_by, pauses=tuple(pauses),
                                 steps_taken=frozenset(StepCode(s) for s in steps_taken))
         next_at = due_at(state, ladder, policy)
-        return Clock(d.sign_by, d.reply_by, next_at,
+        return Clock(whole_second(d.sign_by), whole_second(d.reply_by), next_at,
                      provisional=any(is_provisional(t) for t in (d.sign_by, d.reply_by, next_at)))
     except CalendarRangeError as exc:
         return Clock(None, None, None, error=str(exc))

@@ -16,6 +16,7 @@ from hotline.auth import Principal
 from hotline.callbacks import service
 from hotline.callbacks.models import Satisfaction, Solved
 from hotline.errors import ApiError
+from hotline.jsoncodec import iso
 from hotline.notify import Notifier
 from hotline.tickets.service import add_event, get
 from hotline.workflow import flows as workflow
@@ -121,7 +122,7 @@ async def create_link(conn: asyncpg.Connection, ticket_id: int, principal: Princ
         raise not_awaiting(t)
     token = await service.create_link(conn, t["id"], t["reopen_count"], principal.token_id, expires)
     await add_event(conn, t["id"], principal, "callback_link", reason="发送回访评价链接",
-                    data={"round": t["reopen_count"], "expires_at": expires.isoformat()})
+                    data={"round": t["reopen_count"], "expires_at": iso(expires)})
     return t, token
 
 

@@ -13,6 +13,7 @@ from hotline.callbacks import flows, service, survey
 from hotline.callbacks.models import CallbackIn, CallbackLinkIn, SurveyIn, option
 from hotline.endpoints import parse_body
 from hotline.errors import ApiError, json_response
+from hotline.jsoncodec import iso
 from hotline.tickets.views import get_visible
 from hotline.wallclock import now as app_now
 
@@ -21,7 +22,7 @@ async def _answer(app: web.Application, out: flows.Outcome) -> dict:
     row = await service.ticket_state(app[keys.POOL], out.ticket_id)
     return {"ticket_id": out.ticket_id, "round": out.round, "outcome": out.outcome, "attempts": out.attempts,
             "decision": out.decision, "status": row["status"],
-            "reply_by": row["reply_by"].isoformat() if row["reply_by"] else None}
+            "reply_by": iso(row["reply_by"])}
 
 
 async def record_callback(request: web.Request) -> web.Response:
@@ -70,7 +71,7 @@ async def create_link(request: web.Request) -> web.Response:
     url = f"{app[keys.SETTINGS].public_base()}/survey/{token}"
     sms = (f"【12345热线】您反映的问题（工单号 {t['ticket_no']}）已办结，请对办理结果进行评价：{url} "
            f"（{hours} 小时内有效）")
-    return json_response({"token": token, "url": url, "expires_at": expires.isoformat(), "sms_text": sms},
+    return json_response({"token": token, "url": url, "expires_at": iso(expires), "sms_text": sms},
                          status=201)
 
 
@@ -81,8 +82,8 @@ async def show_survey(request: web.Request) -> web.Response:
     return json_response({
         "ticket_no": link["ticket_no"], "title": link["title"], "unit_name": link["unit_name"],
         "resolution": link["resolution"],
-        "replied_at": link["replied_at"].isoformat() if link["replied_at"] else None,
-        "expires_at": link["expires_at"].isoformat(), "questions": survey.questions()},
+        "replied_at": iso(link["replied_at"]),
+        "expires_at": iso(link["expires_at"]), "questions": survey.questions()},
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 

@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from hotline.escalation import calendar_sync
 from hotline.escalation.plan import Plan, plan_ticket, reason_for
+from hotline.jsoncodec import iso
 from hotline.notify import GLOBAL_STREAM, STREAM_MAXLEN, unit_stream
 from hotline.tickets.assign import assign
 from routing import clock as ticket_clock
@@ -167,7 +168,7 @@ def _record(row, esc_id: int, step: Step, unit_name: str, reason: str, now: date
             "step": step.code.value, "label": step.label, "tier": step.tier.value, "by_tier": step.by_tier.value,
             "unit_id": row["unit_id"], "unit_name": unit_name, "area_code": row["area_code"],
             "county_code": row["county_code"], "city_code": row["city_code"],
-            "province_code": row["province_code"], "due_at": step.at.isoformat(), "at": now.isoformat(),
+            "province_code": row["province_code"], "due_at": iso(step.at), "at": iso(now),
             "reason": reason, **extra}
 
 
@@ -209,8 +210,8 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
                 continue
             reason = reasons[(p.row["id"], s.code.value)]
             data = {"escalation_id": esc_id, "tier": s.tier.value, "by_tier": s.by_tier.value,
-                    "due_at": s.at.isoformat(), "unit_id": p.row["unit_id"],
-                    "reply_by": p.deadline.isoformat() if p.deadline else None}
+                    "due_at": iso(s.at), "unit_id": p.row["unit_id"],
+                    "reply_by": iso(p.deadline)}
             for col, v in zip(ev, (p.row["id"], s.code.value, reason, json.dumps(data, ensure_ascii=False))):
                 col.append(v)
             result.steps[s.code.value] += 1
@@ -270,9 +271,9 @@ async def _raise(conn: asyncpg.Connection, p: Plan, now: datetime, units: _Units
                             assigned["clock_error"])
             after = await conn.fetchrow(AFTER_RAISE, row["id"])
             data = {"escalation_id": esc_id, "tier": step.tier.value, "by_tier": step.by_tier.value,
-                    "due_at": step.at.isoformat(), "from_unit_id": row["unit_id"], "to_unit_id": target["id"],
+                    "due_at": iso(step.at), "from_unit_id": row["unit_id"], "to_unit_id": target["id"],
                     "to_unit_code": target["code"], "new_tier": target["tier"],
-                    "reply_by": after["reply_by"].isoformat() if after["reply_by"] else None}
+                    "reply_by": iso(after["reply_by"])}
             await conn.execute(INSERT_EVENT, row["id"], now, "raise", row["status"], "dispatched", reason,
                                json.dumps(data, ensure_ascii=False))
     except (asyncpg.PostgresError, LookupError, CalendarRangeError, ValueError) as exc:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from hotline.jsoncodec import iso
+
 ENQUEUE = """
 INSERT INTO linkage_outbox (ticket_id, kind, idempotency_key, payload)
 VALUES ($1, $2, $3, $4)
@@ -16,7 +18,7 @@ def handoff_payload(row: dict, reasons: list[str], joint: bool) -> dict:
     return {
         "ticket_no": row["ticket_no"], "joint": joint, "reasons": reasons,
         "content": row["content"], "address": row["address"], "area_code": row["area_code"],
-        "urgency": row["urgency"], "received_at": row["created_at"].isoformat(),
+        "urgency": row["urgency"], "received_at": iso(row["created_at"]),
         "requester": {"name": row["requester_name"], "phone": row["requester_phone"]},
     }
 

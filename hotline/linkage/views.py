@@ -1,8 +1,6 @@
 """HTTP handlers for the 110 platform and for supervisors watching the linkage."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 from aiohttp import web
 
@@ -61,5 +59,4 @@ async def list_outbox(request: web.Request) -> web.Response:
     """Hand-offs and outcome reports with their delivery state (failed ones need a person)."""
     q = parse_query(request, OutboxQuery)
     rows = await service.outbox(request.app[keys.POOL], request[keys.PRINCIPAL], q.state, q.limit)
-    return json_response({"items": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-                                     for r in rows]})
+    return json_response({"items": [dict(r) for r in rows]})

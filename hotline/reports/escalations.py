@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline import scope
 from hotline.auth import Principal
+from hotline.jsoncodec import iso
 from models.enums import Tier
 from routing.calendar import TZ, CalendarRangeError, is_working_day, local
 from routing.escalation import StepCode
@@ -150,7 +151,7 @@ async def escalation_report(pool: asyncpg.Pool, principal: Principal, q: ReportQ
         by_step[r["step"]] = by_step.get(r["step"], 0) + r["n"]
         by_tier.setdefault(r["by_tier"], {})[r["step"]] = r["n"]
     return {
-        "as_of": now.isoformat(),
+        "as_of": iso(now),
         "scope": {"role": principal.role.value, "area_code": principal.area_code if principal.role == "supervisor"
                   else None, "area": q.area},
         "ageing_unit": unit,
@@ -166,7 +167,7 @@ async def escalation_report(pool: asyncpg.Pool, principal: Principal, q: ReportQ
                         "count": by["bucket"].get(key, 0)} for key, _, label in BUCKETS],
         },
         "steps": {
-            "from": frm.isoformat(), "to": to.isoformat(), "total": sum(by_step.values()),
+            "from": iso(frm), "to": iso(to), "total": sum(by_step.values()),
             "by_step": [{"step": k, "label": StepCode(k).label, "count": v} for k, v in by_step.items()],
             "by_acting_tier": [{"tier": t, "label": Tier(t).label, "steps": v}
                                for t, v in sorted(by_tier.items(), key=lambda kv: tier_order.get(kv[0], 9))],

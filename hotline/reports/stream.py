@@ -12,8 +12,9 @@ from redis.exceptions import RedisError, ResponseError
 
 from hotline import keys, scope
 from hotline.errors import ApiError
-from hotline.wallclock import now as app_now
 from hotline.escalation.sweep import ESCALATION_STREAM
+from hotline.jsoncodec import iso
+from hotline.wallclock import now as app_now
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
                         data = json.dumps(fields, ensure_ascii=False)
                         await resp.write(f"id: {entry_id}\nevent: escalation\ndata: {data}\n\n".encode())
             if time.monotonic() >= next_beat:
-                await resp.write(f": heartbeat {app_now(request.app).isoformat()}\n\n".encode())
+                await resp.write(f": heartbeat {iso(app_now(request.app))}\n\n".encode())
                 next_beat = time.monotonic() + heartbeat
     except ConnectionError:
         log.debug("escalation stream: client went away")

@@ -13,6 +13,7 @@ from hotline import keys, scope
 from hotline.callbacks.models import rate_weights
 from hotline.endpoints import parse_query
 from hotline.errors import ApiError, json_response
+from hotline.jsoncodec import iso
 from hotline.reports import rates, rollup, service
 from hotline.reports.escalations import ReportQuery, escalation_report
 from hotline.reports.schemas import AttentionQuery, CountsQuery
@@ -96,14 +97,14 @@ async def attention(request: web.Request) -> web.Response:
     for r in rows:
         d = dict(r)
         for k in ("sign_by", "reply_by", "last_step_at"):
-            d[k] = d[k].isoformat() if d[k] else None
+            d[k] = iso(d[k])
         d["status_label"] = Status(r["status"]).label
         d["last_step_label"] = STEP_LABELS.get(r["last_step"]) if r["last_step"] else None
         d["overdue_label"] = {"reply": "办理超期", "sign": "签收超期"}.get(r["overdue"])
         d["escalation_steps"] = list(r["escalation_steps"] or [])
         d["deadline_provisional"] = deadline_provisional(r["sign_by"], r["reply_by"])
         items.append(d)
-    return json_response({"as_of": now.isoformat(), "items": items})
+    return json_response({"as_of": iso(now), "items": items})
 
 
 async def escalations(request: web.Request) -> web.Response:

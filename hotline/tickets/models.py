@@ -161,6 +161,45 @@ class TicketOut(BaseModel):
     updated_at: datetime
 
 
+class ReplyOut(BaseModel):
+    """The unit's answer (办结回复), as the agent reads it before calling back."""
+
+    resolution: str
+    claimed_solved: bool | None
+    replied_at: datetime
+
+
+class NoteOut(BaseModel):
+    id: int
+    at: datetime
+    actor_role: str | None
+    text: str
+    unit_id: int | None
+    unit_name: str | None
+    unit_role: str | None
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    days: int
+    reason: str
+    state: str
+    state_label: str
+    requested_at: datetime
+    decided_at: datetime | None
+    note: str
+    unit_id: int
+    unit_name: str
+
+
+class TicketDetail(TicketOut):
+    """One ticket with its reply, process notes and extension requests."""
+
+    reply: ReplyOut | None
+    notes: list[NoteOut]
+    extensions: list[ExtensionOut]
+
+
 class TicketPage(BaseModel):
     items: list[TicketOut]
     next_after: int | None

@@ -1,11 +1,10 @@
 """Ticket rows to API shapes, with personal data masked for roles that do not need it."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import asyncpg
 
 from hotline.auth import Principal
+from hotline.jsoncodec import iso
 from models.enums import Channel, Disposition, RequesterType, Role, Status, Urgency
 from routing.calendar import is_provisional
 
@@ -40,12 +39,9 @@ def sees_id_number(principal: Principal) -> bool:
     return principal.role in (Role.AGENT, Role.ADMIN)
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
 def _iso(value):
     """Times in Beijing time, as the operators read them."""
-    return value.astimezone(SHANGHAI).isoformat() if value is not None else None
+    return iso(value)
 
 
 def ticket_out(row: asyncpg.Record, principal: Principal) -> dict:

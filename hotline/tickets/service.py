@@ -181,3 +181,27 @@ def event_payload(data: TicketIn) -> dict:
     """What the receive event records about the request (no phone or ID numbers)."""
     return {"channel": data.channel.value, "requester_type": data.requester.type.value,
             "urgency": data.urgency.value, "area_code": data.area_code}
+
+
+DETAIL_REPLY = "SELECT resolution, claimed_solved, replied_at FROM tickets WHERE id = $1"
+DETAIL_NOTES = """
+SELECT e.id, e.at, e.actor_role::text AS actor_role, e.reason AS text, (e.data->>'unit_id')::int AS unit_id,
+       u.name AS unit_name, e.data->>'unit_role' AS unit_role
+FROM ticket_events e LEFT JOIN units u ON u.id = (e.data->>'unit_id')::int
+WHERE e.ticket_id = $1 AND e.action = 'note' ORDER BY e.id
+"""
+DETAIL_EXTENSIONS = """
+SELECT x.id, x.days, x.reason, x.state, x.requested_at, x.decided_at, x.note, x.unit_id, u.name AS unit_name
+FROM extension_requests x JOIN units u ON u.id = x.unit_id
+WHERE x.ticket_id = $1 ORDER BY x.id
+"""
+
+
+async def detail(pool: asyncpg.Pool, ticket_id: int) -> dict:
+    """What the ticket's detail adds to its row: the unit's reply, the notes and the extension requests."""
+    async with pool.acquire() as conn:
+        reply = await conn.fetchrow(DETAIL_REPLY, ticket_id)
+        notes = await conn.fetch(DETAIL_NOTES, ticket_id)
+        extensions = await conn.fetch(DETAIL_EXTENSIONS, ticket_id)
+    return {"reply": dict(reply) if reply["replied_at"] is not None else None,
+            "notes": [dict(n) for n in notes], "extensions": [dict(x) for x in extensions]}

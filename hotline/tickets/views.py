@@ -6,6 +6,7 @@ from aiohttp import web
 from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
+from hotline.jsoncodec import iso
 from hotline.tickets import flows, service
 from hotline.tickets.models import TicketIn, TicketQuery
 from hotline.tickets.serialize import ticket_out
@@ -49,9 +50,16 @@ async def get_visible(request: web.Request):
     return row
 
 
+EXTENSION_STATES = {"pending": "待审批", "approved": "已批准", "refused": "未批准"}
+
+
 async def get_ticket(request: web.Request) -> web.Response:
+    """The ticket with what an agent needs for the callback: the reply, the notes, the extensions."""
     row = await get_visible(request)
-    return json_response(ticket_out(row, request[keys.PRINCIPAL]))
+    extra = await service.detail(request.app[keys.POOL], row["id"])
+    for x in extra["extensions"]:
+        x["state_label"] = EXTENSION_STATES.get(x["state"], x["state"])
+    return json_response({**ticket_out(row, request[keys.PRINCIPAL]), **extra})
 
 
 async def list_tickets(request: web.Request) -> web.Response:
@@ -66,6 +74,6 @@ async def list_tickets(request: web.Request) -> web.Response:
 async def ticket_history(request: web.Request) -> web.Response:
     row = await get_visible(request)
     rows = await service.events(request.app[keys.POOL], row["id"])
-    items = [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+    items = [{**dict(r), "at": iso(r["at"])} for r in rows]
     return json_response({"ticket_id": row["id"], "events": items})
 

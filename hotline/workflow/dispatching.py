@@ -8,6 +8,7 @@ import asyncpg
 
 from hotline.auth import Principal
 from hotline.errors import ApiError
+from hotline.jsoncodec import iso
 from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.models import DispatchIn, RedispatchIn
@@ -164,7 +165,7 @@ async def return_ticket(conn: asyncpg.Connection, ticket_id: int, principal: Pri
         try:
             queue = return_queue(row["dispatched_at"] or now, now, limits.return_window, contest)
         except ReturnWindowError:
-            deadline = (row["dispatched_at"] + limits.return_window).isoformat()
+            deadline = iso(row["dispatched_at"] + limits.return_window)
             raise refuse(step, f"已超过退单时限（派单后 {limits.return_window_hours:g} 小时内可退单）",
                          f"退单截止时间 {deadline}", return_deadline=deadline) from None
         return_id = await service.insert_return(conn, ticket_id, row["unit_id"], reason, contest, now)

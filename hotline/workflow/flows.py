@@ -18,6 +18,7 @@ import asyncpg
 
 from hotline.auth import Principal
 from hotline.errors import ApiError
+from hotline.jsoncodec import iso
 from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.dispatching import dispatch, redispatch, return_ticket, uphold
@@ -81,7 +82,7 @@ async def info_received(conn: asyncpg.Connection, ticket_id: int, principal: Pri
         pauses = [list(p) for p in step.row["pauses"]]
         if not service.is_paused(pauses):
             raise refuse(step, "工单未处于暂停计时状态")
-        pauses[-1][1] = now.isoformat()
+        pauses[-1][1] = iso(now)
         c = recompute(step.row, pauses=pauses)
         fields = {"pauses": pauses, **clock_fields(c)}
         return await finish(conn, step, reason=reason, fields=fields, data={
@@ -149,7 +150,7 @@ async def reply(conn: asyncpg.Connection, ticket_id: int, principal: Principal |
         step = await begin(conn, ticket_id, principal, "reply", now)
         pauses = [list(p) for p in step.row["pauses"]]
         if service.is_paused(pauses):
-            pauses[-1][1] = now.isoformat()
+            pauses[-1][1] = iso(now)
         await service.lapse_extensions(conn, ticket_id, "工单已办结，延期申请失效", now)
         reply_by = step.row["reply_by"]
         fields = {"replied_at": now, "resolution": resolution, "claimed_solved": claimed_solved,

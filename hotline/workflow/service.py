@@ -10,6 +10,7 @@ from aiohttp import web
 from hotline import keys
 from hotline import scope
 from hotline.auth import Principal
+from hotline.jsoncodec import iso
 from hotline.tickets.serialize import deadline_provisional
 from models.enums import Role, Status
 from routing import clock, dispatch, sla, workflow
@@ -216,7 +217,7 @@ async def lapse_extensions(conn, ticket_id: int, note: str, at: datetime) -> Non
 def extension_out(row: asyncpg.Record) -> dict:
     out = dict(row)
     for k in ("requested_at", "decided_at"):
-        out[k] = out[k].isoformat() if out[k] else None
+        out[k] = iso(out[k])
     return out
 
 
@@ -239,7 +240,7 @@ def is_paused(pauses) -> bool:
 
 
 def _iso(v):
-    return v.isoformat() if v is not None else None
+    return iso(v)
 
 
 def brief(row: asyncpg.Record) -> dict:
@@ -318,7 +319,7 @@ async def return_queue(pool, principal: Principal, contested: bool, after: int |
     sql = RETURN_QUEUE.format(brief=BRIEF_COLUMNS, frm=BRIEF_FROM, where=where, contest=n - 2, after=n - 1, limit=n)
     items = [{"id": r["return_id"], "ticket": brief(r), "return": {
         "id": r["return_id"], "reason": r["return_reason"], "contest": r["contest"],
-        "at": r["returned_at"].isoformat(),
+        "at": iso(r["returned_at"]),
         "unit": {"id": r["return_unit_id"], "code": r["return_unit_code"], "name": r["return_unit_name"]}}}
         for r in await pool.fetch(sql, *args)]
     return _page(items, limit, "id")
@@ -342,7 +343,7 @@ async def extension_queue(pool, principal: Principal, after: int | None, limit: 
                                  limit=len(args))
     items = [{"id": r["extension_id"], "ticket": brief(r), "extension": {
         "id": r["extension_id"], "days": r["days"], "reason": r["extension_reason"],
-        "requested_at": r["requested_at"].isoformat(), "already_granted_days": r["extension_days"],
+        "requested_at": iso(r["requested_at"]), "already_granted_days": r["extension_days"],
         "unit": {"code": r["extension_unit_code"], "name": r["extension_unit_name"]}}}
         for r in await pool.fetch(sql, *args)]
     return _page(items, limit, "id")
@@ -350,4 +351,4 @@ async def extension_queue(pool, principal: Principal, after: int | None, limit: 
 
 def pause_entry(start: datetime, end: datetime | None = None) -> list:
     """One stored pause: [start, end|null] as ISO strings."""
-    return [start.isoformat(), end.isoformat() if end else None]
+    return [iso(start), iso(end)]

@@ -14,6 +14,7 @@ import asyncpg
 from hotline import scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
+from hotline.jsoncodec import iso
 from hotline.tickets.service import add_event
 from hotline.workflow import service
 from models.enums import Role, Status
@@ -105,7 +106,7 @@ async def finish(conn: asyncpg.Connection, step: Step, *, reason: str = "", data
     if step.target != step.status:
         changes["status"] = step.target.value
     await service.update_ticket(conn, step.ticket_id, changes)
-    data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in (data or {}).items()}
+    data = {k: iso(v) if isinstance(v, datetime) else v for k, v in (data or {}).items()}
     await add_event(conn, step.ticket_id, step.principal, step.action, from_status=step.status.value,
                     to_status=step.target.value, reason=reason, data=data)
     return Done(step.ticket_id, step.action, step.status, step.target, data, notify)
