@@ -10,9 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from hotline.reports.rollup import COUNTERS, COUNTER_LABELS
 from models.enums import Channel, RequesterType
 
+# Dispatches still unsigned after their sign-off deadline, counted live from tickets at report time
+# (a deadline passing changes no row, so no trigger can count it), in the dispatch-day cohort.
+LIVE_COUNTERS: tuple[str, ...] = ("sign_lapsed",)
+REPORT_COUNTERS = COUNTERS + LIVE_COUNTERS
+
 # name -> (numerator, denominator over the summed counters, Chinese label)
 RATES: dict[str, tuple[str, str, str]] = {
-    "response_rate": ("signed_on_time", "dispatched", "响应率"),
+    # a dispatch counts once it was signed (on time or late) or its sign-off deadline passed unsigned:
+    # tickets not yet due to be signed count neither for nor against the unit
+    "response_rate": ("signed_on_time", "signed + sign_lapsed", "响应率"),
     "ontime_rate": ("replied_on_time", "replied", "按时办结率"),
     "claimed_resolution_rate": ("claimed_solved", "replied", "单位自报解决率"),
     "real_resolution_rate": ("cb_solved", "cb_reached", "实际解决率"),
@@ -30,7 +37,7 @@ def rate_sql(num: str, den: str) -> str:
 
 
 DERIVED_LABELS = {"resolution_gap": "自报与实际解决率差", "composite": "三率综合"}
-COLUMN_LABELS = {"period": "期间", "key": "编码", "label": "名称", **COUNTER_LABELS,
+COLUMN_LABELS = {"period": "期间", "key": "编码", "label": "名称", **COUNTER_LABELS, "sign_lapsed": "逾期未签收数",
                  **{k: v[2] for k, v in RATES.items()}, **DERIVED_LABELS}
 
 GroupBy = Literal["unit", "area", "category", "channel", "requester_type", "total"]
@@ -78,10 +85,24 @@ class RatesQuery(BaseModel):
         return to
 
 
+# The rollup's rows, plus one row per dispatch whose sign-off deadline ($6, the report's now) has passed
+# unsigned, with the rollup's dimensions.
+SOURCE = """(
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed
+    FROM rate_rollup
+    UNION ALL
+    SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0),
+           coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
+           t.channel, t.requester_type, {zeros}, 1
+    FROM tickets t
+    WHERE t.status = 'dispatched' AND t.signed_at IS NULL AND t.sign_by < coalesce($6::timestamptz, now())
+)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS))
+
+
 def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:
     """The report's SQL and its parameters (values only ever travel as parameters)."""
     args: list = [filters["from"], filters["to"], filters["weights"][0], filters["weights"][1],
-                  filters["weights"][2]]
+                  filters["weights"][2], filters.get("now")]
     where = ["r.day BETWEEN $1 AND $2"]
     join = ""
 
@@ -104,19 +125,19 @@ def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> 
     if filters.get("requester_type"):
         where.append(f"r.requester_type = {arg(filters['requester_type'])}::requester_type")
 
-    sums = ",\n       ".join(f"sum(r.{c})::bigint AS {c}" for c in COUNTERS)
+    sums = ",\n       ".join(f"sum(r.{c})::bigint AS {c}" for c in REPORT_COUNTERS)
     rates = ",\n       ".join(f"{rate_sql(num, den)} AS {name}" for name, (num, den, _) in RATES.items())
     sql = f"""
 WITH s AS (
     SELECT {PERIOD_SQL[period]} AS period, {KEY_SQL[group_by]} AS key,
        {sums}
-    FROM rate_rollup r {join}
+    FROM {SOURCE} r {join}
     WHERE {' AND '.join(where)}
     GROUP BY 1, 2
 ), x AS (
     SELECT s.*, {rates} FROM s
 )
-SELECT x.period, x.key::text AS key, {', '.join('x.' + c for c in COUNTERS)}, {', '.join('x.' + n for n in RATES)},
+SELECT x.period, x.key::text AS key, {', '.join('x.' + c for c in REPORT_COUNTERS)}, {', '.join('x.' + n for n in RATES)},
        round((claimed_resolution_rate - real_resolution_rate)::numeric, 4)::float8 AS resolution_gap,
        round(($3::float8 * response_rate + $4::float8 * real_resolution_rate
              + $5::float8 * satisfaction_rate)::numeric, 4)::float8 AS composite

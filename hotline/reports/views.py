@@ -39,7 +39,7 @@ async def rates_report(request: web.Request) -> dict:
     if q.group_by == "area" and area is None:
         area = app[keys.SETTINGS].home_province
     weights = rate_weights(app[keys.SETTINGS])
-    filters = {"from": frm, "to": to, "weights": weights, "area": area, "unit_id": await service.resolve_unit(pool, q.unit),
+    filters = {"from": frm, "to": to, "weights": weights, "now": app_now(app), "area": area, "unit_id": await service.resolve_unit(pool, q.unit),
                "category": q.category, "channel": q.channel.value if q.channel else None,
                "requester_type": q.requester_type.value if q.requester_type else None}
     await rollup.fold(pool)

@@ -164,3 +164,45 @@ async def test_linkage_reads_transferred_and_joint_tickets_and_acks_from_the_out
     assert acked
     outbox = await call(client, "GET", "/linkage/outbox", agent)
     assert [i["state"] for i in outbox["items"] if i["idempotency_key"] == key] == ["acknowledged"]
+
+
+# --- item 5: 响应率 counts a dispatch once it was signed or its sign-off deadline passed -------------
+
+QIDONG_HOUSING = "320681-housing"     # 启东市: no other test files tickets there
+
+
+async def test_response_rate_counts_a_dispatch_only_once_due_or_signed(settings, pool, tokens, agent):
+    from datetime import datetime, timedelta, timezone
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from hotline import keys
+    from hotline.app import create_app
+
+    offset = [timedelta(0)]
+    app = create_app(settings)
+    app[keys.CLOCK] = lambda: datetime.now(timezone.utc) + offset[0]
+    supervisor = await tokens.make(Role.SUPERVISOR, area_code="320681")
+    async with TestClient(TestServer(app)) as c:
+        async def response(**params) -> dict:
+            resp = await c.get("/api/v1/reports/rates", headers=supervisor,
+                               params={"group_by": "total", "area": "320681", **params})
+            assert resp.status == 200, await resp.text()
+            return (await resp.json())["total"]
+
+        tickets = [await file(c, agent, area_code="320681") for _ in range(2)]
+        for t in tickets:
+            await call(c, "POST", f"/tickets/{t['id']}/dispatch", agent,
+                       {"category": "housing.property", "unit_code": QIDONG_HOUSING})
+        day_one = await response()
+        assert day_one["dispatched"] == 2 and day_one["response_rate"] is None, "nothing is due yet"
+
+        handler = await tokens.make(Role.HANDLER, unit_id=await pool.fetchval(
+            "SELECT id FROM units WHERE code = $1", QIDONG_HOUSING))
+        await call(c, "POST", f"/tickets/{tickets[0]['id']}/sign", handler)
+        signed = await response()
+        assert signed["response_rate"] == 1.0 and signed["sign_lapsed"] == 0
+
+        offset[0] = timedelta(days=5)           # the other one's sign-off deadline has passed unsigned
+        later = await response()
+        assert later["sign_lapsed"] == 1 and later["response_rate"] == 0.5
