@@ -254,7 +254,7 @@ function renderKpis(t) {
   const box = $("#kpis");
   clear(box);
   const items = [
-    ["响应率", t && t.response_rate, t ? `${t.signed_on_time}/${t.dispatched} 按时签收` : ""],
+    ["响应率", t && t.response_rate, t ? `${t.signed_on_time}/${t.signed + t.sign_lapsed} 按时签收（已到期，共派单 ${t.dispatched}）` : ""],
     ["按时办结率", t && t.ontime_rate, t ? `${t.replied_on_time}/${t.replied}` : ""],
     ["单位自报解决率", t && t.claimed_resolution_rate, t ? `${t.claimed_solved}/${t.replied}` : ""],
     ["实际解决率", t && t.real_resolution_rate, t ? `${t.cb_solved}/${t.cb_reached} 回访确认` : ""],
