@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hotline import keys, limits
+from hotline import admission, keys
 from hotline.auth import TokenCache
 from hotline.middleware import auth_middleware, error_middleware
 from hotline.resources import pipeline_ctx, postgres_ctx, redis_ctx
+from hotline.revocation import revocation_ctx
 from hotline.routes import all_endpoints
 from hotline.settings import Settings
 
@@ -27,10 +28,11 @@ def create_app(settings: Settings) -> web.Application:
     """Build the service; settings must carry database_url and redis_url."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("create_app needs database_url and redis_url (see hotline.infra)")
-    app = web.Application(middlewares=[error_middleware, limits.shed_middleware, auth_middleware,
-                                       limits.rate_limit_middleware], client_max_size=settings.max_body_bytes)
-    limits.install(app)
+    app = web.Application(middlewares=[error_middleware, admission.client_limit_middleware, auth_middleware,
+                                       admission.rate_limit_middleware, admission.body_middleware,
+                                       admission.shed_middleware], client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
+    admission.install(app)
     app[keys.TOKENS] = TokenCache()
     endpoints = all_endpoints()
     app[keys.ENDPOINTS] = {ep.name: ep for ep in endpoints}
@@ -39,5 +41,5 @@ def create_app(settings: Settings) -> web.Application:
     from hotline.escalation.scheduler import scheduler_ctx
     from hotline.linkage.worker import delivery_ctx
 
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, pipeline_ctx, delivery_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, delivery_ctx, scheduler_ctx])
     return app

@@ -7,6 +7,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web
@@ -39,41 +40,56 @@ def new_secret() -> str:
 
 
 CREATE_TOKEN = """
-INSERT INTO api_tokens (token_hash, role, unit_id, area_code, name)
-VALUES ($1, $2, $3, $4, $5) RETURNING id
+INSERT INTO api_tokens (token_hash, role, unit_id, area_code, name, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
 """
 
 
 async def create_token(conn: asyncpg.Connection, role: Role, *, unit_id: int | None = None,
-                       area_code: str | None = None, name: str = "") -> tuple[int, str]:
+                       area_code: str | None = None, name: str = "",
+                       expires_at: datetime | None = None) -> tuple[int, str]:
     """Store a new token's hash and return (id, secret); the secret is shown once."""
     secret = new_secret()
-    token_id = await conn.fetchval(CREATE_TOKEN, hash_token(secret), role.value, unit_id, area_code, name)
+    token_id = await conn.fetchval(CREATE_TOKEN, hash_token(secret), role.value, unit_id, area_code, name,
+                                   expires_at)
     return token_id, secret
 
 
 GET_TOKEN = """
-SELECT id, role, unit_id, area_code, name FROM api_tokens
-WHERE token_hash = $1 AND revoked_at IS NULL
+SELECT id, role, unit_id, area_code, name, expires_at FROM api_tokens
+WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
 """
+# Every secret we issue has this shape; anything else is refused without a lookup.
+ISSUED_SHAPE = re.compile(TOKEN_PREFIX + r"[A-Za-z0-9_-]{43}")
+NEGATIVE_MAX = 100_000
 
 
 class TokenCache:
     """A short-lived in-process cache so each request does not query the token table.
 
     When an entry expires under load, the requests that find it expired wait for one query
-    instead of each sending its own (dozens at once, every CACHE_SECONDS, otherwise).
+    instead of each sending its own (dozens at once, every CACHE_SECONDS, otherwise). Unknown
+    tokens are remembered apart (a flood of made-up tokens never evicts the real ones), tokens
+    past their expiry stop working at once, and forget() drops a token the moment the database
+    announces it was revoked (hotline.revocation), in every worker.
     """
 
     def __init__(self) -> None:
-        self._items: dict[bytes, tuple[float, Principal | None]] = {}
+        self._items: dict[bytes, tuple[float, Principal, float]] = {}  # hash -> (fresh until, who, expires)
+        self._unknown: dict[bytes, float] = {}
         self._loading: dict[bytes, asyncio.Task] = {}
+        self._epoch = 0  # bumped by forget/clear: a lookup that started before one is not cached
 
     async def lookup(self, pool: asyncpg.Pool, secret: str) -> Principal | None:
+        if not ISSUED_SHAPE.fullmatch(secret):
+            return None
         key = hash_token(secret)
+        now = time.monotonic()
         hit = self._items.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit and hit[0] > now:
+            return hit[1] if hit[2] > time.time() else None
+        if self._unknown.get(key, 0.0) > now:
+            return None
         task = self._loading.get(key)
         if task is None:
             task = asyncio.ensure_future(self._load(pool, key))
@@ -81,18 +97,37 @@ class TokenCache:
             task.add_done_callback(lambda t: self._loaded(key, t))
         return await asyncio.shield(task)  # one caller giving up does not cancel the others' query
 
+    def forget(self, key: bytes) -> None:
+        """Drop one token (by hash) from the cache: the next request reads the table again."""
+        self._items.pop(key, None)
+        self._epoch += 1
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._unknown.clear()
+        self._epoch += 1
+
     def _loaded(self, key: bytes, task: asyncio.Task) -> None:
         self._loading.pop(key, None)
         if not task.cancelled():
             task.exception()  # retrieved here too, in case every caller gave up
 
     async def _load(self, pool: asyncpg.Pool, key: bytes) -> Principal | None:
+        epoch = self._epoch
         row = await pool.fetchrow(GET_TOKEN, key)
-        principal = None if row is None else Principal(
-            row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"])
+        fresh_until = time.monotonic() + CACHE_SECONDS
+        if epoch != self._epoch:  # revoked meanwhile, perhaps: answer, but do not remember
+            fresh_until = 0.0
+        if row is None:
+            if len(self._unknown) > NEGATIVE_MAX:
+                self._unknown.clear()
+            self._unknown[key] = fresh_until
+            return None
+        principal = Principal(row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"])
         if len(self._items) > 10_000:
             self._items.clear()
-        self._items[key] = (time.monotonic() + CACHE_SECONDS, principal)
+        expires = row["expires_at"].timestamp() if row["expires_at"] else float("inf")
+        self._items[key] = (fresh_until, principal, expires)
         return principal
 
 

@@ -48,11 +48,23 @@ def cmd_seed(args) -> int:
 
 
 async def _token(settings: Settings, args) -> str:
-    from hotline.tokens import create_token_for
+    from hotline.tokens import create_token_for, parse_duration
+
+    expires_in = parse_duration(args.expires_in) if args.expires_in else None
+    conn = await db.connect(settings.database_url)
+    try:
+        return await create_token_for(conn, args.role, unit=args.unit, area=args.area, name=args.name,
+                                      expires_in=expires_in)
+    finally:
+        await conn.close()
+
+
+async def _revoke(settings: Settings, ref: str) -> int:
+    from hotline.tokens import revoke
 
     conn = await db.connect(settings.database_url)
     try:
-        return await create_token_for(conn, args.role, unit=args.unit, area=args.area, name=args.name)
+        return await revoke(conn, ref)
     finally:
         await conn.close()
 
@@ -67,6 +79,19 @@ def cmd_token_create(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     print(secret)
+    return 0
+
+
+def cmd_token_revoke(args) -> int:
+    from hotline.tokens import TokenError
+
+    with infra.servers(Settings()) as settings:
+        try:
+            token_id = asyncio.run(_revoke(settings, args.token))
+        except TokenError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    print(f"revoked token {token_id}")
     return 0
 
 
@@ -216,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--unit", help="unit code or id (handler)")
     t.add_argument("--area", help="area code (supervisor)")
     t.add_argument("--name", default="")
+    t.add_argument("--expires-in", help="lifetime, e.g. 90d, 12h, 30m or seconds (default: no expiry)")
     t.set_defaults(func=cmd_token_create)
+    t = tsub.add_parser("revoke", help="revoke a token (by its secret or id); every worker refuses it at once")
+    t.add_argument("token", help="the token's secret, or its numeric id")
+    t.set_defaults(func=cmd_token_revoke)
 
     p = sub.add_parser("export-training", help="export human-corrected closed tickets as training rows")
     p.add_argument("--out", required=True)

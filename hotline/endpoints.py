@@ -43,6 +43,7 @@ def _no_nul(value: str) -> str:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Precheck = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Endpoint:
     scope: str = "none"
     extra_responses: dict = field(default_factory=dict)  # status -> {"description": ...}
     media_type: str = "application/json"
+    # A long-lived response (server-sent events): counted in stream slots, not request slots.
+    stream: bool = False
+    # Runs before the body is read (public endpoints: is the link real?); an early answer or None.
+    precheck: Precheck | None = None
 
     @property
     def name(self) -> str:

@@ -1,10 +1,14 @@
 """One JSON error shape for every failure: {"message": ..., "details": [...]}."""
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from pydantic import ValidationError
 
 from hotline import jsoncodec
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -72,3 +76,12 @@ def validation_error(exc: ValidationError, where: str = "body") -> ApiError:
         for e in exc.errors(include_url=False)
     ]
     return ApiError(422, "请求参数校验失败", details)
+
+
+CLIENT_CLOSED = 499  # "client closed request", as nginx logs it: not a server error, never a 5xx
+
+
+def client_aborted(request: web.Request, during: str = "request") -> web.Response:
+    """One log line for a client that hung up, and a response nobody will read (the access log's status)."""
+    log.info("client aborted during %s: %s %s from %s", during, request.method, request.path, request.remote)
+    return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")

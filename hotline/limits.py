@@ -1,117 +1,93 @@
-"""Protection under surges (话务激增): shed load before falling over, and rate-limit each token.
+"""Rate limits as token buckets in Valkey, shared by every worker (one Lua script, batched per loop tick).
 
-Load shedding counts requests in flight in this process; beyond the limit new
-requests get 503 with Retry-After at once, so accepted ones still finish fast.
-Rate limits are per token per minute in Valkey (shared by all processes); when
-Valkey is down each process falls back to its own in-memory window. The hits of
-concurrent requests are counted in one pipeline, one command per token.
+A bucket holds up to `per_minute` requests and refills continuously at per_minute / 60 a second,
+so a client can never get more than one minute's allowance plus the refill within any stretch of
+time: no double burst across a minute boundary, as fixed windows allowed. The script reads the
+clock of Valkey itself (TIME), so workers with skewed clocks share one view. The takes of
+concurrent requests go out in one pipeline, one script call per bucket; when Valkey is down each
+process falls back to buckets of its own.
 """
 from __future__ import annotations
 
-import logging
+import math
 import time
 from collections import Counter
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from hotline import keys
 from hotline.batching import Batcher
-from hotline.errors import ApiError
 
-log = logging.getLogger(__name__)
+PREFIX = "hotline:bucket:"
 
-EXEMPT = ("/health", "/ready")
-
-
-class LocalWindow:
-    """A per-process fixed one-minute window, used while Valkey is unavailable."""
-
-    def __init__(self) -> None:
-        self.window = 0
-        self.counts: dict[str, int] = {}
-
-    def hit(self, key: str) -> int:
-        window = int(time.time() // 60)
-        if window != self.window:
-            self.window, self.counts = window, {}
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return self.counts[key]
-
-
-# INCRBY, and set the expiry when the window's key is new: one atomic command per token and batch.
-COUNT_HITS = """
-local n = redis.call('INCRBY', KEYS[1], ARGV[2])
-if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
+# KEYS[1] the bucket; ARGV[1] requests to take, ARGV[2] capacity (= refill per minute).
+# Returns {granted, milliseconds until the next request would be granted (0 when all were)}.
+TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(b[1]), tonumber(b[2])
+if tokens == nil or at == nil then tokens, at = cap, now end
+tokens = math.min(cap, tokens + math.max(0, now - at) * cap / 60000)
+local granted = math.min(n, math.floor(tokens))
+tokens = tokens - granted
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) * 60000 / cap) + 1000)
+local wait = 0
+if granted < n then wait = math.ceil((1 - tokens) * 60000 / cap) end
+return {granted, wait}
 """
 
 
-class RateCounter:
-    """Requests per token in the current minute, counted in Valkey across processes."""
+class LocalBuckets:
+    """The same buckets in this process only, used while Valkey is unavailable."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, n: int, cap: int) -> tuple[int, int]:
+        now = time.monotonic()
+        if len(self.buckets) > 100_000:
+            self.buckets.clear()
+        tokens, at = self.buckets.get(key, (cap, now))
+        tokens = min(cap, tokens + (now - at) * cap / 60)
+        granted = min(n, math.floor(tokens))
+        tokens -= granted
+        self.buckets[key] = (tokens, now)
+        wait = 0 if granted == n else math.ceil((1 - tokens) * 60_000 / cap)
+        return granted, wait
+
+
+class RateLimiter:
+    """take(key, per_minute): 0 when the request may go on, else the seconds to wait (Retry-After)."""
 
     def __init__(self, redis) -> None:
         self.redis = redis
-        self.local = LocalWindow()
-        self.batcher: Batcher[str, int] = Batcher(self._count, max_batch=256)
+        self.local = LocalBuckets()
+        self.batcher: Batcher[tuple[str, int], int] = Batcher(self._take_many, max_batch=256)
 
-    async def hit(self, key: str) -> int:
-        """This request's number within its token's current minute."""
-        return await self.batcher.submit(key)
+    async def take(self, key: str, per_minute: int) -> int:
+        return await self.batcher.submit((key, per_minute))
 
-    async def _count(self, keys: list[str]) -> list[int]:
-        """Count a batch of hits: each caller gets its own place in its token's count."""
-        window = int(time.time() // 60)
-        per_key = Counter(keys)
+    async def _take_many(self, items: list[tuple[str, int]]) -> list[int]:
+        """One script call per bucket for a batch; the first `granted` callers of a bucket go on."""
+        wanted = Counter(items)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for key, n in per_key.items():
-                    pipe.eval(COUNT_HITS, 1, f"hotline:rate:{key}:{window}", 120, n)
-                totals = dict(zip(per_key, map(int, await pipe.execute())))
+                for (key, cap), n in wanted.items():
+                    pipe.eval(TAKE, 1, PREFIX + key, n, cap)
+                replies = await pipe.execute()
+            outcome = {item: (int(r[0]), int(r[1])) for item, r in zip(wanted, replies)}
         except (RedisError, OSError):
-            return [self.local.hit(key) for key in keys]
+            outcome = {(key, cap): self.local.take(key, n, cap) for (key, cap), n in wanted.items()}
         seen: Counter = Counter()
-        places = []
-        for key in keys:
-            seen[key] += 1
-            places.append(totals[key] - per_key[key] + seen[key])
-        return places
+        waits = []
+        for item in items:
+            seen[item] += 1
+            granted, wait_ms = outcome[item]
+            waits.append(0 if seen[item] <= granted else max(1, math.ceil(wait_ms / 1000)))
+        return waits
 
 
-COUNTER = web.AppKey("rate_counter", RateCounter)
-INFLIGHT = web.AppKey("inflight", list)
-
-
-@web.middleware
-async def shed_middleware(request: web.Request, handler):
-    """503 + Retry-After when too many requests are already in flight here."""
-    if request.path in EXEMPT:
-        return await handler(request)
-    inflight = request.app[INFLIGHT]
-    if inflight[0] >= request.app[keys.SETTINGS].max_inflight:
-        return ApiError(503, "话务繁忙，请稍后重试", headers={"Retry-After": "1"}).response()
-    inflight[0] += 1
-    try:
-        return await handler(request)
-    finally:
-        inflight[0] -= 1
-
-
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler):
-    """429 + Retry-After when one token exceeds its requests per minute (runs after authentication)."""
-    limit = request.app[keys.SETTINGS].rate_limit_per_minute
-    principal = request.get(keys.PRINCIPAL)
-    if principal is None or limit <= 0:
-        return await handler(request)
-    count = await request.app[COUNTER].hit(f"token:{principal.token_id}")
-    if count > limit:
-        retry = str(60 - int(time.time()) % 60)
-        return ApiError(429, "请求过于频繁，请稍后重试", [{"field": "Authorization", "message": f"每分钟最多 {limit} 次"}],
-                        headers={"Retry-After": retry}).response()
-    return await handler(request)
-
-
-def install(app: web.Application) -> None:
-    """Per-process state of the shedding middleware; the rate counter is made when Valkey opens."""
-    app[INFLIGHT] = [0]
+COUNTER = web.AppKey("rate_limiter", RateLimiter)

@@ -1,6 +1,6 @@
 """The middlewares every request passes: one JSON error shape, then the route table's role check.
 
-(Load shedding and rate limits are in hotline.limits.)
+(Rate limits, slow bodies and load shedding are in hotline.admission.)
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import asyncpg
 from aiohttp import web
 from pydantic import ValidationError
 
-from hotline import keys
+from hotline import admission, keys
 from hotline.auth import authenticate, require_role
-from hotline.errors import ApiError, validation_error
+from hotline.errors import ApiError, client_aborted, validation_error
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,6 @@ UNAVAILABLE = (
 def _client_gone(request: web.Request) -> bool:
     """True once the client's connection is lost (reading the rest of its body then fails)."""
     return request.transport is None or request.transport.is_closing()
-
-
-CLIENT_CLOSED = 499  # "client closed request", as nginx logs it: not a server error, never a 5xx
-
-
-def client_aborted(request: web.Request, during: str = "request") -> web.Response:
-    """One log line for a client that hung up, and a response nobody will read (the access log's status)."""
-    log.info("client aborted during %s: %s %s from %s", during, request.method, request.path, request.remote)
-    return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
 
 
 async def _expire_pool(request: web.Request) -> None:
@@ -92,7 +83,12 @@ async def auth_middleware(request: web.Request, handler):
     route = request.match_info.route
     ep = request.app[keys.ENDPOINTS].get(route.name) if route is not None else None
     if ep is not None and ep.roles is not None:
-        principal = await authenticate(request, request.app[keys.POOL], request.app[keys.TOKENS])
+        try:
+            principal = await authenticate(request, request.app[keys.POOL], request.app[keys.TOKENS])
+        except ApiError as exc:
+            if exc.status == 401:
+                await admission.auth_failed(request)  # 429 instead, once this client failed too often
+            raise
         require_role(principal, ep.roles)
         request[keys.PRINCIPAL] = principal
     return await handler(request)

@@ -50,7 +50,7 @@ async def postgres_ctx(app: web.Application):
 async def redis_ctx(app: web.Application):
     app[keys.REDIS] = open_redis(app[keys.SETTINGS])
     app[keys.NOTIFIER] = Notifier(app[keys.REDIS])
-    app[limits.COUNTER] = limits.RateCounter(app[keys.REDIS])
+    app[limits.COUNTER] = limits.RateLimiter(app[keys.REDIS])
     yield
     await app[keys.REDIS].aclose()
 

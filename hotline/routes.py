@@ -98,7 +98,7 @@ REPORTS = [
              roles=HOTLINE, query=ReportQuery, response=ReportOut, tag="reports", scope="area"),
     Endpoint("GET", "/api/v1/reports/escalations/stream", stream.stream,
              "督办实时推送（text/event-stream）：新的预警/催办/督办/提级，按督办人员辖区过滤；心跳注释行",
-             roles=HOTLINE, tag="reports", scope="area"),
+             roles=HOTLINE, tag="reports", scope="area", stream=True),
     Endpoint("GET", "/api/v1/reports/rates", reports.rates_json,
              "考核指标：响应率、按时办结率、自报/实际解决率、满意率、退单率、重办率、超时率、提级数、三率综合；"
              "按单位/地区（逐级汇总）/类别/渠道/诉求人类型 × 日/周/月",
@@ -124,11 +124,11 @@ CALLBACKS = [
     Endpoint("GET", "/api/v1/survey/{token}", callbacks.show_survey,
              "诉求人查看回访评价问卷（无需登录，凭一次性链接）", response=SurveyOut, tag="callbacks"),
     Endpoint("POST", "/api/v1/survey/{token}", callbacks.answer_survey, "诉求人提交回访评价（每个链接仅一次）",
-             body=SurveyIn, tag="callbacks"),
+             body=SurveyIn, tag="callbacks", precheck=callbacks.survey_precheck),
     Endpoint("GET", "/survey/{token}", survey_page.show, "诉求人回访评价页面（短信链接，无需登录）",
              tag="callbacks", media_type="text/html"),
     Endpoint("POST", "/survey/{token}", survey_page.submit, "诉求人提交回访评价（表单）", tag="callbacks",
-             media_type="text/html"),
+             media_type="text/html", precheck=survey_page.precheck),
 ]
 
 DASHBOARD = [

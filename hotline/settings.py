@@ -54,9 +54,13 @@ class Settings(BaseSettings):
     linkage_poll_seconds: float = 1.0
     linkage_backoff_max_seconds: float = 300.0
     linkage_timeout_seconds: float = 5.0
-    # Load shedding and per-token rate limit (requests per minute; 0 turns it off).
+    # Load shedding and rate limits (hotline/admission.py; requests per minute, 0 turns one off).
     max_inflight: int = 256
-    rate_limit_per_minute: int = 1200
+    rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)
+    public_rate_per_minute: int = 120      # per client address, on routes without a token (survey links)
+    auth_fail_per_minute: int = 20         # per client address: failed authentications before 429s
+    max_streams: int = 200                 # open event streams per worker process
+    max_streams_per_token: int = 4
     # Callbacks (回访) and rates.
     callback_max_attempts: int = Field(3, ge=1, le=20)   # unreachable attempts before the round closes
     # Least time between two unreachable attempts of one round: three calls in a minute are not three tries.

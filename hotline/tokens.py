@@ -1,9 +1,12 @@
 """Creating tokens bound to a unit or an area, by code."""
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
+
 import asyncpg
 
-from hotline.auth import create_token
+from hotline.auth import create_token, hash_token
 from models.enums import Role
 
 
@@ -16,9 +19,36 @@ async def unit_id_for(conn: asyncpg.Connection, ref: str) -> int | None:
     return await conn.fetchval("SELECT id FROM units WHERE code = $1 OR id::text = $1", ref)
 
 
+DURATION = re.compile(r"(\d{1,7})([smhd]?)")
+SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90d', '12h', '30m', '45s' or plain seconds, as a timedelta (for --expires-in)."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise TokenError(f"invalid duration {text!r}: use e.g. 90d, 12h, 30m or 3600")
+    return timedelta(seconds=int(match.group(1)) * SECONDS[match.group(2)])
+
+
+async def revoke(conn: asyncpg.Connection, ref: str) -> int:
+    """Revoke a token by its secret or its id; every worker stops accepting it at once. Returns the id."""
+    if ref.isdigit():
+        token_id = await conn.fetchval(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = $1::int AND revoked_at IS NULL RETURNING id", ref)
+    else:
+        token_id = await conn.fetchval(
+            "UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id",
+            hash_token(ref))
+    if token_id is None:
+        raise TokenError("no such active token")
+    return token_id
+
+
 async def create_token_for(conn: asyncpg.Connection, role: str, *, unit: str | None = None,
-                           area: str | None = None, name: str = "") -> str:
-    """Create a token for role; handlers need a unit, supervisors an area."""
+                           area: str | None = None, name: str = "",
+                           expires_in: timedelta | None = None) -> str:
+    """Create a token for role; handlers need a unit, supervisors an area; optionally expiring."""
     role_ = Role(role)
     unit_id = None
     if role_ == Role.HANDLER:
@@ -32,6 +62,8 @@ async def create_token_for(conn: asyncpg.Connection, role: str, *, unit: str | N
             raise TokenError("supervisor tokens need --area")
         if not await conn.fetchval("SELECT 1 FROM areas WHERE code = $1", area):
             raise TokenError(f"unknown area {area}")
+    expires_at = datetime.now(timezone.utc) + expires_in if expires_in else None
     _, secret = await create_token(conn, role_, unit_id=unit_id,
-                                   area_code=area if role_ == Role.SUPERVISOR else None, name=name)
+                                   area_code=area if role_ == Role.SUPERVISOR else None, name=name,
+                                   expires_at=expires_at)
     return secret

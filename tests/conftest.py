@@ -77,8 +77,11 @@ async def own_database(servers, request):
 @pytest.fixture(scope="session")
 def settings(database_url, servers, tmp_path_factory) -> Settings:
     """Settings for the shared app. Every new ticket goes to triage (threshold above 1) so workflow tests
-    dispatch explicitly; tests of the classifier on intake build an app with the real threshold."""
+    dispatch explicitly; tests of the classifier on intake build an app with the real threshold.
+    The per-client limits are off: the whole suite is one client (127.0.0.1) sending many 401s on
+    purpose; tests/security/test_client_limits.py turns them on, from addresses of its own."""
     return Settings(triage_threshold=1.01, database_url=database_url, redis_url=servers.redis_url,
+                    public_rate_per_minute=0, auth_fail_per_minute=0,
                     state_dir=tmp_path_factory.mktemp("app-state"), pool_min=1, pool_max=10,
                     scheduler_enabled=False)
 

@@ -59,6 +59,12 @@ async def show(request: web.Request) -> web.Response:
     return page or _page("12345 热线回访评价", _form(link))
 
 
+async def precheck(request: web.Request) -> web.Response | None:
+    """Before the form is read: the page explaining why the link cannot be answered, or None."""
+    _, page = await _link_or_page(request)
+    return page
+
+
 async def submit(request: web.Request) -> web.Response:
     link, page = await _link_or_page(request)
     if page is not None:

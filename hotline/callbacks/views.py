@@ -87,6 +87,12 @@ async def show_survey(request: web.Request) -> web.Response:
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
+async def survey_precheck(request: web.Request) -> None:
+    """Before the body is read: the link must exist and still take an answer (else its 4xx)."""
+    link = await service.get_link(request.app[keys.POOL], survey.link_token(request))
+    survey.check_link(link, app_now(request.app))
+
+
 async def answer_survey(request: web.Request) -> web.Response:
     body = await parse_body(request, SurveyIn, request.app[keys.SETTINGS].max_body_bytes)
     await survey.record_answer(request.app, survey.link_token(request), body)

@@ -11,6 +11,8 @@ from aiohttp import web
 from redis.exceptions import RedisError, ResponseError
 
 from hotline import keys, scope
+from hotline.admission import STREAMS
+from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.escalation.sweep import ESCALATION_STREAM
 from hotline.jsoncodec import iso
@@ -57,11 +59,21 @@ async def _start_id(redis, requested: str | None) -> str:
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    """Server-sent events of new escalations, filtered to the caller's scope, with heartbeats."""
+    """Server-sent events of new escalations, filtered to the caller's scope, with heartbeats.
+
+    Each open stream holds a stream slot (hotline.admission.StreamSlots), not a request slot: 429
+    when its token or this process has too many open."""
     principal = request[keys.PRINCIPAL]
+    requested = resume_id(request)
+    with request.app[STREAMS].slot(principal.token_id):
+        return await _serve(request, principal, requested)
+
+
+async def _serve(request: web.Request, principal: Principal, requested: str | None) -> web.StreamResponse:
     redis = request.app[keys.REDIS]
     heartbeat = request.app[keys.SETTINGS].sse_heartbeat_seconds
-    last_id = await _start_id(redis, resume_id(request))
+    last_id = await _start_id(redis, requested)
+    failing = False
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
                                        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await resp.prepare(request)
@@ -75,10 +87,13 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 log.warning("escalation stream ended: valkey refused the read (%s)", exc)
                 break
             except (RedisError, OSError) as exc:
-                log.warning("escalation stream: valkey read failed (%s)", type(exc).__name__)
+                if not failing:  # once per outage and stream, not once a second
+                    log.warning("escalation stream: valkey read failed (%s), retrying", type(exc).__name__)
+                failing = True
                 await resp.write(b": valkey unavailable, retrying\n\n")
                 await asyncio.sleep(1.0)
-                reply = []
+                continue
+            failing = False
             for _, entries in reply or []:
                 for entry_id, fields in entries:
                     last_id = entry_id

@@ -117,6 +117,8 @@ async def test_concurrent_lookups_of_an_uncached_token_share_one_query(pool, tok
     found = await asyncio.gather(*(cache.lookup(counting, secret) for _ in range(20)))
     assert counting.queries == 1
     assert len({p.token_id for p in found}) == 1 and found[0].role == Role.AGENT
-    assert await cache.lookup(counting, "hl_unknown") is None and counting.queries == 2
+    assert await cache.lookup(counting, "hl_" + "x" * 43) is None and counting.queries == 2
+    assert await cache.lookup(counting, "hl_" + "x" * 43) is None and counting.queries == 2, "remembered unknown"
+    assert await cache.lookup(counting, "hl_unknown") is None and counting.queries == 2, "not our shape: no query"
     await cache.lookup(counting, secret)
     assert counting.queries == 2, "cached"

@@ -36,36 +36,40 @@ async def test_burst_beyond_inflight_limit_is_shed_with_503(settings, agent, poo
     assert stored == len(accepted), "every accepted ticket is stored"
 
 
-async def test_concurrent_hits_are_counted_exactly_in_one_batch(servers):
+async def test_concurrent_takes_share_one_batch_and_each_caller_gets_its_own_answer(servers):
+    import uuid
+
     import redis.asyncio as aioredis
 
-    from hotline.limits import RateCounter
+    from hotline.limits import RateLimiter
 
     redis = aioredis.from_url(servers.redis_url, decode_responses=True)
+    run = uuid.uuid4().hex[:8]
     try:
-        counter = RateCounter(redis)
-        keys = ["tok-a", "tok-b", "tok-a", "tok-a", "tok-b", "tok-c"]
-        first = await asyncio.gather(*(counter.hit(k) for k in keys))
-        second = await asyncio.gather(*(counter.hit(k) for k in keys))
+        limiter = RateLimiter(redis)
+        keys = [f"{run}-a", f"{run}-b", f"{run}-a", f"{run}-a", f"{run}-b", f"{run}-c"]
+        first = await asyncio.gather(*(limiter.take(k, 2) for k in keys))
     finally:
         await redis.aclose()
-    assert counter.batcher.batches == 2 and counter.local.counts == {}, "counted in Valkey, one batch each"
-    by_key = {k: sorted(n for kk, n in zip(keys, first) if kk == k) for k in set(keys)}
-    assert by_key == {"tok-a": [1, 2, 3], "tok-b": [1, 2], "tok-c": [1]}, "each caller has its own place"
-    assert sorted(n for k, n in zip(keys, second) if k == "tok-a") == [4, 5, 6]
+    assert limiter.batcher.batches == 1 and limiter.local.buckets == {}, "taken in Valkey, one batch"
+    by_key = {k[-1]: [w for kk, w in zip(keys, first) if kk == k] for k in set(keys)}
+    assert by_key["a"][:2] == [0, 0] and by_key["a"][2] >= 1, "the third of a bucket of 2 waits"
+    assert by_key["b"] == [0, 0] and by_key["c"] == [0]
 
 
-async def test_rate_counter_falls_back_to_this_process_when_valkey_is_down():
+async def test_rate_limiter_falls_back_to_this_process_when_valkey_is_down():
     import redis.asyncio as aioredis
 
-    from hotline.limits import RateCounter
+    from hotline.limits import RateLimiter
 
     dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
     try:
-        counter = RateCounter(dead)
-        assert await asyncio.gather(counter.hit("k"), counter.hit("k"), counter.hit("j")) == [1, 2, 1]
+        limiter = RateLimiter(dead)
+        waits = await asyncio.gather(limiter.take("k", 2), limiter.take("k", 2), limiter.take("k", 2),
+                                     limiter.take("j", 2))
     finally:
         await dead.aclose()
+    assert waits[:2] == [0, 0] and waits[2] >= 1 and waits[3] == 0
 
 
 async def test_notifications_of_concurrent_requests_share_a_pipeline(servers):
