@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from hotline import db  # noqa: E402
-from hotline.escalation.sweep import CLAIM, sweep  # noqa: E402
+from hotline.escalation.service import CLAIM
+from hotline.escalation.sweep import sweep  # noqa: E402
 from hotline.seed import fresh_database  # noqa: E402
 from routing import clock  # noqa: E402
 

@@ -76,10 +76,17 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     _a("transfer_110", "移交110", [S.RECEIVED, S.TRIAGE], S.TRANSFERRED, [R.AGENT, R.LINKAGE, R.ADMIN]),
 )}
 
-ACTION_LABELS: dict[str, str] = {code: a.label for code, a in ACTIONS.items()}
+# Taken by the system itself, never by a caller (no role, no endpoint): the escalation sweep's 提级
+# moves an overdue ticket to the same kind of unit one tier up, with a fresh clock.
+SYSTEM_ACTIONS: dict[str, Action] = {a.code: a for a in (
+    _a("raise", "提级", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.DISPATCHED, []),
+)}
+
+ACTION_LABELS: dict[str, str] = {code: a.label for code, a in (*ACTIONS.items(), *SYSTEM_ACTIONS.items())}
 
 VALID_TRANSITIONS: tuple[tuple[str, str], ...] = tuple(sorted({
-    (str(src), str(a.target)) for a in ACTIONS.values() if a.target for src in a.sources if src != a.target
+    (str(src), str(a.target)) for a in (*ACTIONS.values(), *SYSTEM_ACTIONS.values()) if a.target
+    for src in a.sources if src != a.target
 }))
 
 TERMINAL: frozenset[Status] = frozenset(s for s in Status if not any(s in a.sources for a in ACTIONS.values()))
@@ -144,6 +151,15 @@ def apply(status: Status | str, action: str, role: Role | str) -> Status:
         raise TransitionError(status, action, allowed, "state")
     if role not in spec.roles:
         raise TransitionError(status, action, allowed, "role")
+    return spec.leads_to(status)
+
+
+def apply_system(status: Status | str, action: str) -> Status:
+    """The status after the system takes `action` (SYSTEM_ACTIONS); TransitionError if not from here."""
+    status = Status(status)
+    spec = SYSTEM_ACTIONS.get(action)
+    if spec is None or status not in spec.sources:
+        raise TransitionError(status, action, [], "state")
     return spec.leads_to(status)
 
 

@@ -13,12 +13,15 @@ The ladder itself is pure (routing.escalation); this module loads only due ticke
   next_escalation_at commit in one transaction per batch, so a sweeper killed
   half-way leaves nothing behind and the next sweep does the work again.
 
-Valkey only carries announcements (after commit, best effort).
+The warn/chase/supervise steps of a whole batch are written set-based (one statement each
+for the steps, the audit events and the escalation columns). A 提级 changes the ticket's
+unit and status, so it is a workflow action (`raise`, hotline.workflow.raising) applied
+through the same steps as every other transition, one savepoint per raised ticket.
+SQL: hotline/escalation/service.py. Valkey only carries announcements (after commit, best effort).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import Counter
@@ -29,10 +32,13 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from hotline.escalation import calendar_sync
+from hotline.errors import ApiError
+from hotline.escalation import service
 from hotline.escalation.plan import Plan, plan_ticket, reason_for
 from hotline.jsoncodec import iso
 from hotline.notify import GLOBAL_STREAM, STREAM_MAXLEN, unit_stream
-from hotline.tickets.assign import assign
+from hotline.tickets.service import Event, add_events
+from hotline.workflow.raising import NoUnitAbove, raise_ticket
 from routing import clock as ticket_clock
 from routing.calendar import CalendarRangeError
 from routing.escalation import Ladder, Step, StepCode
@@ -45,84 +51,6 @@ OPEN_STATUSES = ("dispatched", "signed", "in_progress")
 # A ticket whose ladder cannot be computed (calendar data ends, unknown class) is
 # looked at again after this long instead of on every sweep.
 RETRY_AFTER = timedelta(hours=6)
-
-CLAIM = """
-SELECT t.id, t.ticket_no, t.status::text AS status, t.tier::text AS tier, t.urgency::text AS urgency,
-       t.category_class, t.dispatched_at, t.pauses, t.extension_days, t.escalation_steps,
-       t.unit_id, t.next_escalation_at, t.area_code, t.county_code, t.city_code, t.province_code
-FROM tickets t
-WHERE t.next_escalation_at <= $1 AND t.status IN ('dispatched', 'signed', 'in_progress')
-ORDER BY t.next_escalation_at
-LIMIT $2
-FOR UPDATE SKIP LOCKED
-"""
-
-# Closed, replied or returned tickets keep no escalation time: clearing it keeps the
-# partial index (and so the sweep's cost) down to the tickets that can still escalate.
-CLEAR_STALE = """
-UPDATE tickets SET next_escalation_at = NULL
-WHERE id IN (SELECT id FROM tickets
-             WHERE next_escalation_at <= $1 AND status NOT IN ('dispatched', 'signed', 'in_progress')
-             LIMIT $2 FOR UPDATE SKIP LOCKED)
-"""
-
-UNITS = "SELECT id, code, name, unit_type, area_code, tier::text AS tier FROM units WHERE id = ANY($1::int[])"
-
-INSERT_STEPS = """
-INSERT INTO escalations (ticket_id, step, tier, by_tier, unit_id, due_at, at, clock_start, reason)
-SELECT u.ticket_id, u.step, u.tier::tier, u.by_tier::tier, u.unit_id, u.due_at, $7, u.clock_start, u.reason
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
-            $8::timestamptz[], $9::text[])
-     AS u(ticket_id, step, tier, by_tier, unit_id, due_at, clock_start, reason)
-ON CONFLICT (ticket_id, tier, step, clock_start) DO NOTHING
-RETURNING id, ticket_id, step
-"""
-
-INSERT_EVENTS = """
-INSERT INTO ticket_events (ticket_id, at, action, reason, data)
-SELECT u.ticket_id, $1, u.action, u.reason, u.data::jsonb
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(ticket_id, action, reason, data)
-"""
-
-UPDATE_TICKETS = """
-UPDATE tickets t
-SET escalation_steps = CASE WHEN u.steps = '' THEN '{}'::text[] ELSE string_to_array(u.steps, ',') END,
-    next_escalation_at = u.next_at
-FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS u(id, steps, next_at)
-WHERE t.id = u.id
-"""
-
-# 提级: the same kind of unit at the parent area (county → city → province); when the
-# parent has no such unit, its 12345 supervision office takes the ticket.
-RAISE_TARGET = """
-SELECT p.id, p.code, p.name, p.tier::text AS tier
-FROM units u
-JOIN areas a ON a.code = u.area_code
-JOIN units p ON p.area_code = a.parent_code AND p.active
-WHERE u.id = $1 AND (p.unit_type = u.unit_type OR p.unit_type = 'supervision')
-ORDER BY (p.unit_type = u.unit_type) DESC
-LIMIT 1
-"""
-SUPPORT_CODES = """
-SELECT u.code FROM ticket_units tu JOIN units u ON u.id = tu.unit_id
-WHERE tu.ticket_id = $1 AND tu.active AND tu.role = 'support'
-"""
-INSERT_RAISE = """
-INSERT INTO escalations (ticket_id, step, tier, by_tier, unit_id, due_at, at, clock_start, reason, to_unit_id)
-VALUES ($1, 'raise', $2::tier, $3::tier, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (ticket_id, tier, step, clock_start) DO NOTHING
-RETURNING id
-"""
-AFTER_RAISE = """
-UPDATE tickets SET status = 'dispatched', escalation_count = escalation_count + 1
-WHERE id = $1
-RETURNING next_escalation_at, reply_by
-"""
-INSERT_EVENT = """
-INSERT INTO ticket_events (ticket_id, at, action, from_status, to_status, reason, data)
-VALUES ($1, $2, $3, $4::ticket_status, $5::ticket_status, $6, $7::jsonb)
-"""
-
 
 @dataclass
 class SweepResult:
@@ -155,7 +83,7 @@ class _Units:
     async def load(self, conn: asyncpg.Connection, ids) -> None:
         missing = [i for i in set(ids) if i is not None and i not in self.rows]
         if missing:
-            for r in await conn.fetch(UNITS, missing):
+            for r in await service.units(conn, missing):
                 self.rows[r["id"]] = dict(r)
 
     def name(self, unit_id: int | None) -> str:
@@ -198,11 +126,11 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
                 col.append(v)
     inserted = []
     if cols[0]:
-        inserted = await conn.fetch(INSERT_STEPS, *cols[:6], now, *cols[6:])
+        inserted = await service.insert_steps(conn, now, cols)
         result.conflicts += len(cols[0]) - len(inserted)
     by_key = {(r["ticket_id"], r["step"]): r["id"] for r in inserted}
 
-    ev: list[list] = [[] for _ in range(4)]
+    events: list[Event] = []
     for p in plans:
         for s in p.steps:
             esc_id = by_key.get((p.row["id"], s.code.value))
@@ -212,12 +140,10 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
             data = {"escalation_id": esc_id, "tier": s.tier.value, "by_tier": s.by_tier.value,
                     "due_at": iso(s.at), "unit_id": p.row["unit_id"],
                     "reply_by": iso(p.deadline)}
-            for col, v in zip(ev, (p.row["id"], s.code.value, reason, json.dumps(data, ensure_ascii=False))):
-                col.append(v)
+            events.append(Event(p.row["id"], s.code.value, reason=reason, data=data, at=now))
             result.steps[s.code.value] += 1
             records.append(_record(p.row, esc_id, s, units.name(p.row["unit_id"]), reason, now))
-    if ev[0]:
-        await conn.execute(INSERT_EVENTS, now, *ev)
+    await add_events(conn, events)
 
     # 2. Each ticket's steps at this tier and its next due time.
     ids, steps, nexts = [], [], []
@@ -229,7 +155,7 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
         else:
             steps.append(",".join(p.taken))
             nexts.append(now + retry_after if p.raise_step else p.next_at)
-    await conn.execute(UPDATE_TICKETS, ids, steps, nexts)
+    await service.set_escalation(conn, ids, steps, nexts)
 
     # 3. 提级, one ticket at a time (each in a savepoint: one failure does not undo the batch).
     for p in plans:
@@ -242,47 +168,26 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
 
 async def _raise(conn: asyncpg.Connection, p: Plan, now: datetime, units: _Units,
                  result: SweepResult) -> dict | None:
-    """Move the ticket to the same kind of unit one tier up, with a fresh clock."""
+    """提级 through the workflow (hotline.workflow.raising); the announcement, or None."""
     row, step = p.row, p.raise_step
+    unit_name = units.name(row["unit_id"])
     try:
-        async with conn.transaction():
-            target = await conn.fetchrow(RAISE_TARGET, row["unit_id"])
-            if target is None:
-                result.raise_failed += 1
-                log.warning("提级 due for ticket %s but unit %s has no unit one tier up", row["ticket_no"],
-                            row["unit_id"])
-                return None
-            unit_name = units.name(row["unit_id"])
-            support = tuple(r["code"] for r in await conn.fetch(SUPPORT_CODES, row["id"]))
-            # The new clock is what assign() will store; computed first for the reason text.
-            new_clock = ticket_clock.compute(now, row["urgency"], row["category_class"], target["tier"])
-            info = {"tier": target["tier"], "name": target["name"], "reply_by": new_clock.reply_by}
-            reason = reason_for(step, unit_name, p.deadline, info)
-            esc_id = await conn.fetchval(INSERT_RAISE, row["id"], step.tier.value, step.by_tier.value,
-                                         row["unit_id"], step.at, now, p.start, reason, target["id"])
-            if esc_id is None:
-                result.conflicts += 1
-                return None
-            assigned = await assign(conn, row["id"], lead_code=target["code"], support_codes=support,
-                                    tier=target["tier"], urgency=row["urgency"],
-                                    category_class=row["category_class"], now=now)
-            if assigned.get("clock_error"):
-                log.warning("ticket %s raised but its new clock failed: %s", row["ticket_no"],
-                            assigned["clock_error"])
-            after = await conn.fetchrow(AFTER_RAISE, row["id"])
-            data = {"escalation_id": esc_id, "tier": step.tier.value, "by_tier": step.by_tier.value,
-                    "due_at": iso(step.at), "from_unit_id": row["unit_id"], "to_unit_id": target["id"],
-                    "to_unit_code": target["code"], "new_tier": target["tier"],
-                    "reply_by": iso(after["reply_by"])}
-            await conn.execute(INSERT_EVENT, row["id"], now, "raise", row["status"], "dispatched", reason,
-                               json.dumps(data, ensure_ascii=False))
-    except (asyncpg.PostgresError, LookupError, CalendarRangeError, ValueError) as exc:
+        raised = await raise_ticket(conn, row["id"], step, deadline=p.deadline, clock_start=p.start,
+                                    unit_name=unit_name, now=now)
+    except NoUnitAbove:
+        result.raise_failed += 1
+        log.warning("提级 due for ticket %s but unit %s has no unit one tier up", row["ticket_no"], row["unit_id"])
+        return None
+    except (asyncpg.PostgresError, LookupError, CalendarRangeError, ValueError, ApiError) as exc:
         result.raise_failed += 1
         log.warning("提级 failed for ticket %s: %s", row["ticket_no"], exc)
         return None
+    if raised is None:
+        result.conflicts += 1
+        return None
     result.steps["raise"] += 1
-    return _record(row, esc_id, step, unit_name, reason, now, to_unit_id=target["id"],
-                   to_unit_name=target["name"], new_tier=target["tier"])
+    return _record(row, raised.escalation_id, step, unit_name, raised.reason, now, to_unit_id=raised.target["id"],
+                   to_unit_name=raised.target["name"], new_tier=raised.target["tier"])
 
 
 async def publish(redis, records: list[dict], result: SweepResult) -> None:
@@ -328,8 +233,7 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
     # Official holiday data that arrived since the last sweep makes provisional deadlines final.
     await calendar_sync.sync(pool)
     async with pool.acquire() as conn:
-        status = await conn.execute(CLEAR_STALE, now, 10_000)
-        result.cleared = int(status.split()[-1])
+        result.cleared = await service.clear_stale(conn, now, 10_000)
         while True:
             if stop is not None and stop.is_set():
                 result.stopped = True
@@ -338,7 +242,7 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
             if limit <= 0:
                 break
             async with conn.transaction():
-                rows = await conn.fetch(CLAIM, now, limit)
+                rows = await service.claim(conn, now, limit)
                 if rows:
                     again = seen.intersection(r["id"] for r in rows)
                     if again:  # cannot happen: every claimed ticket leaves with next_escalation_at > now

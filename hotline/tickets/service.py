@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Sequence
 
 import asyncpg
 
-from hotline import scope
+from hotline import jsoncodec, scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.tickets.models import TicketIn, TicketQuery
@@ -87,20 +90,53 @@ LEFT JOIN categories c ON c.code = t.category_code
 LEFT JOIN units u ON u.id = t.unit_id
 """
 
-INSERT_EVENT = """
-INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, reason, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+# The one statement that appends to the audit trail (besides intake's group commit, which writes a
+# new ticket's first events in its own statement for speed): the workflow's actions one row at a
+# time, the escalation sweep a batch at a time. `at` NULL means the transaction's time.
+INSERT_EVENTS = """
+INSERT INTO ticket_events (ticket_id, at, actor_id, actor_role, action, from_status, to_status, reason, data)
+SELECT e.ticket_id, coalesce(e.at, now()), e.actor_id, e.actor_role::api_role, e.action,
+       e.from_status::ticket_status, e.to_status::ticket_status, e.reason, e.data::jsonb
+FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[])
+     AS e(ticket_id, at, actor_id, actor_role, action, from_status, to_status, reason, data)
 RETURNING id
 """
 
 
+@dataclass(frozen=True)
+class Event:
+    """One row of a ticket's audit trail (principal None: the system)."""
+
+    ticket_id: int
+    action: str
+    principal: Principal | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    reason: str = ""
+    data: dict = field(default_factory=dict)
+    at: datetime | None = None
+
+
+async def add_events(conn: asyncpg.Connection, events: Sequence[Event]) -> list[int]:
+    """Append rows to the audit trail in one statement; returns their ids in order."""
+    if not events:
+        return []
+    cols = ([e.ticket_id for e in events], [e.at for e in events],
+            [e.principal.token_id if e.principal else None for e in events],
+            [e.principal.role.value if e.principal else None for e in events], [e.action for e in events],
+            [e.from_status for e in events], [e.to_status for e in events], [e.reason for e in events],
+            [jsoncodec.dumps(e.data) for e in events])
+    return [r["id"] for r in await conn.fetch(INSERT_EVENTS, *cols)]
+
+
 async def add_event(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, *,
                     from_status: str | None = None, to_status: str | None = None,
-                    reason: str = "", data: dict | None = None) -> int:
+                    reason: str = "", data: dict | None = None, at: datetime | None = None) -> int:
     """Append one row to the ticket's audit trail."""
-    return await conn.fetchval(
-        INSERT_EVENT, ticket_id, principal.token_id if principal else None,
-        principal.role.value if principal else None, action, from_status, to_status, reason, data or {})
+    ids = await add_events(conn, [Event(ticket_id, action, principal, from_status, to_status, reason,
+                                        data or {}, at)])
+    return ids[0]
 
 
 def intake_doc(principal: Principal, data: TicketIn, *, chain: dict[str, str], fields: dict,

@@ -73,6 +73,24 @@ async def support_codes(conn: asyncpg.Connection, ticket_id: int) -> tuple[str, 
     return tuple(r["code"] for r in await conn.fetch(SUPPORT_CODES, ticket_id))
 
 
+# 提级: the same kind of unit at the parent area (county → city → province); when the
+# parent has no such unit, its 12345 supervision office takes the ticket.
+UNIT_ABOVE = """
+SELECT p.id, p.code, p.name, p.tier::text AS tier
+FROM units u
+JOIN areas a ON a.code = u.area_code
+JOIN units p ON p.area_code = a.parent_code AND p.active
+WHERE u.id = $1 AND (p.unit_type = u.unit_type OR p.unit_type = 'supervision')
+ORDER BY (p.unit_type = u.unit_type) DESC
+LIMIT 1
+"""
+
+
+async def unit_above(conn: asyncpg.Connection, unit_id: int | None) -> asyncpg.Record | None:
+    """The unit a ticket of unit_id is raised (提级) to, or None at the top."""
+    return await conn.fetchrow(UNIT_ABOVE, unit_id)
+
+
 UNIT_BY_CODE = "SELECT id, code, name, tier, area_code, unit_type FROM units WHERE code = $1 AND active"
 
 

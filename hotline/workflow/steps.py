@@ -19,7 +19,8 @@ from hotline.tickets.service import add_event
 from hotline.workflow import service
 from models.enums import Role, Status
 from routing import calendar, clock
-from routing.workflow import PIPELINE_ONLY, ACTIONS, TransitionError, allowed_actions, apply
+from routing.workflow import (ACTIONS, PIPELINE_ONLY, SYSTEM_ACTIONS, TransitionError, allowed_actions, apply,
+                              apply_system)
 
 @dataclass
 class Step:
@@ -87,6 +88,16 @@ def transition(status: Status | str, action: str, role: Role, allowed: list[str]
                        if action in ACTIONS else "", allowed=allowed) from None
 
 
+def system_transition(status: Status | str, action: str) -> Status:
+    """routing.workflow.apply_system, answered as 409 when the ticket is no longer in a source state."""
+    try:
+        return apply_system(status, action)
+    except TransitionError:
+        label = SYSTEM_ACTIONS[action].label
+        raise conflict(f"工单当前状态为「{Status(status).label}」，不能执行「{label}」", status, Role.ADMIN,
+                       allowed=[]) from None
+
+
 async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str,
                 now: datetime) -> Step:
     """Lock the ticket (SELECT ... FOR UPDATE), check scope, then the state machine."""
@@ -94,21 +105,25 @@ async def begin(conn: asyncpg.Connection, ticket_id: int, principal: Principal |
     if row is None:
         raise scope.not_found(ticket_id)
     await scope.check_action(conn, principal, row, action)
+    if principal is None and action in SYSTEM_ACTIONS:  # the system's own action (the sweep's 提级)
+        return Step(row, principal, action, now, system_transition(row["status"], action), [])
     allowed = await service.available_actions(conn, ticket_id, row["status"], principal, now)
     target = transition(row["status"], action, role_of(principal), allowed)
     return Step(row, principal, action, now, target, allowed)
 
 
 async def finish(conn: asyncpg.Connection, step: Step, *, reason: str = "", data: dict | None = None,
-                 fields: dict | None = None, notify: bool = False) -> Done:
-    """Write the new status and columns and the event row (same transaction as begin)."""
+                 fields: dict | None = None, notify: bool = False, event_at: datetime | None = None) -> Done:
+    """Write the new status and columns and the event row (same transaction as begin).
+
+    The event's time is the transaction's unless event_at is given (the sweep stamps its own `now`)."""
     changes = {**(fields or {}), "updated_at": step.now}
     if step.target != step.status:
         changes["status"] = step.target.value
     await service.update_ticket(conn, step.ticket_id, changes)
     data = {k: iso(v) if isinstance(v, datetime) else v for k, v in (data or {}).items()}
     await add_event(conn, step.ticket_id, step.principal, step.action, from_status=step.status.value,
-                    to_status=step.target.value, reason=reason, data=data)
+                    to_status=step.target.value, reason=reason, data=data, at=event_at)
     return Done(step.ticket_id, step.action, step.status, step.target, data, notify)
 
 

@@ -18,9 +18,13 @@ from hotline import db, keys
 from hotline.escalation.lease import Lease, LeaseState
 from hotline.escalation.scheduler import SweepRunner
 from hotline.escalation.sweep import ESCALATION_STREAM, sweep
+from hotline.errors import ApiError
 from hotline.notify import Notifier
 from hotline.tickets.assign import assign
 from hotline.workflow import service as workflow_service, steps as workflow_steps
+from hotline.workflow.raising import raise_ticket
+from models.enums import Tier
+from routing.escalation import Step, StepCode
 
 TZ = ZoneInfo("Asia/Shanghai")
 RUGAO_UNIT = "320682-urban_mgmt"      # 如皋市城市管理局 (county)
@@ -93,7 +97,7 @@ async def ticket(pool, tid: int):
 
 
 async def test_partial_index_serves_the_sweep_query(esc_pool):
-    from hotline.escalation.sweep import CLAIM
+    from hotline.escalation.service import CLAIM
 
     async with esc_pool.acquire() as conn, conn.transaction():
         # A tiny table: steer away from the alternatives to show that the partial index applies
@@ -145,6 +149,36 @@ async def test_county_ticket_is_warned_chased_supervised_and_raised_once_each(es
     lead = await esc_pool.fetch("SELECT u.code FROM ticket_units tu JOIN units u ON u.id = tu.unit_id "
                                 "WHERE tu.ticket_id = $1 AND tu.active AND tu.role = 'lead'", tid)
     assert [r["code"] for r in lead] == [NANTONG_UNIT]
+
+
+async def test_raise_is_written_by_the_workflow_like_every_transition(esc_pool):
+    """The sweep's 提级 is the workflow's `raise` action: state machine, status change, event, updated_at."""
+    tid = await new_ticket(esc_pool, at(2026, 6, 1, 10))
+    await esc_pool.execute("UPDATE tickets SET status = 'signed', signed_at = $2 WHERE id = $1", tid, at(2026, 6, 1, 11))
+    await esc_pool.execute("UPDATE tickets SET status = 'in_progress' WHERE id = $1", tid)
+    now = at(2026, 6, 13, 0)
+    assert mine(await sweep(esc_pool, now), tid) == ["chase", "supervise", "raise"]
+    event = await esc_pool.fetchrow("SELECT * FROM ticket_events WHERE ticket_id = $1 AND action = 'raise'", tid)
+    assert (event["from_status"], event["to_status"], event["at"], event["actor_id"]) == \
+        ("in_progress", "dispatched", now, None)
+    assert event["data"]["to_unit_code"] == NANTONG_UNIT and event["data"]["new_tier"] == "city"
+    t = await ticket(esc_pool, tid)
+    assert (t["status"], t["updated_at"], t["signed_at"], t["escalation_count"]) == ("dispatched", now, None, 1)
+
+
+async def test_raise_refused_by_the_state_machine_writes_nothing(esc_pool):
+    """A ticket no longer open is not raised: the workflow's check answers 409 and nothing is stored."""
+    tid = await new_ticket(esc_pool, at(2026, 6, 1, 10))
+    await esc_pool.execute("UPDATE tickets SET status = 'signed' WHERE id = $1", tid)
+    await esc_pool.execute("UPDATE tickets SET status = 'replied' WHERE id = $1", tid)
+    step = Step(StepCode.RAISE, "提级", at(2026, 6, 12, 23, 59, 59), Tier.COUNTY, Tier.CITY)
+    async with esc_pool.acquire() as conn, conn.transaction():
+        with pytest.raises(ApiError) as refused:
+            await raise_ticket(conn, tid, step, deadline=None, clock_start=at(2026, 6, 1, 10), unit_name="",
+                               now=at(2026, 6, 13, 0))
+    assert refused.value.status == 409
+    assert await steps_of(esc_pool, tid) == [] and "raise" not in await events_of(esc_pool, tid)
+    assert (await ticket(esc_pool, tid))["unit_code"] == RUGAO_UNIT
 
 
 async def test_late_sweep_skips_the_warning_and_catches_up(esc_pool):
