@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from models.enums import Role
-from hotline.errors import ApiError, validation_error
+from hotline.errors import ApiError, json_syntax_message, validation_error
 
 # Values the database can hold: keyset cursors fit bigint, dates stay in a sane window.
 Cursor = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -41,6 +41,9 @@ def _no_nul(value: str) -> str:
         raise ValueError("包含无效字符")
     return value
 
+
+# The one rule of an `area` filter, shown with every list and report that takes one (hotline.scope.report_area).
+AREA_RULE = "督办人员只能指定本辖区及其下级地区（辖区以外返回 403）；未知代码返回 422；不指定时督办人员为本辖区"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Precheck = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
@@ -80,8 +83,22 @@ def _route_part(part: str) -> str:
     return part + "_" if keyword.iskeyword(part) else part
 
 
-async def read_json(request: web.Request, max_bytes: int) -> object:
-    """The request body as JSON, with clear errors for size, encoding and syntax."""
+JSON_TYPES = ("application/json",)
+
+
+def _json_content_type(request: web.Request) -> None:
+    """415 for a body declared as something other than JSON (a body without Content-Type is read as JSON)."""
+    if "Content-Type" not in request.headers:
+        return
+    ctype = request.content_type.lower()
+    if ctype not in JSON_TYPES and not (ctype.startswith("application/") and ctype.endswith("+json")):
+        raise ApiError(415, "不支持的内容类型", [{"field": "Content-Type",
+                                                 "message": f"请求体须为 application/json，收到 {ctype[:100]}"}])
+
+
+async def read_text(request: web.Request, max_bytes: int) -> str:
+    """The request body as text, with clear errors for type, size, encoding and emptiness."""
+    _json_content_type(request)
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "请求体过大", [{"field": "body", "message": f"不能超过 {max_bytes} 字节"}])
     raw = await request.read()
@@ -94,22 +111,32 @@ async def read_json(request: web.Request, max_bytes: int) -> object:
                        [{"field": "body", "message": f"第 {exc.start} 字节处编码无效"}]) from None
     if not text.strip():
         raise ApiError(400, "请求体为空", [{"field": "body", "message": "需要 JSON 对象"}])
+    return text
+
+
+def json_syntax_error(text: str) -> ApiError:
+    """Why text is not JSON the service takes, in Chinese, with the line and column."""
     try:
-        return json.loads(text)
+        json.loads(text)
     except RecursionError:
-        raise ApiError(400, "JSON 嵌套过深", [{"field": "body", "message": "嵌套层级过多"}]) from None
+        pass
     except ValueError as exc:
-        raise ApiError(400, "请求体不是有效的 JSON", [{"field": "body", "message": str(exc)}]) from None
+        return ApiError(400, "请求体不是有效的 JSON", [{"field": "body", "message": json_syntax_message(exc)}])
+    return ApiError(400, "JSON 嵌套过深", [{"field": "body", "message": "嵌套层级过多"}])
 
 
 async def parse_body(request: web.Request, model: type[M], max_bytes: int = 64 * 1024) -> M:
-    """Validate the JSON body against model; 4xx with field details when it does not fit."""
-    data = await read_json(request, max_bytes)
-    if not isinstance(data, dict):
-        raise ApiError(422, "请求体应为 JSON 对象", [{"field": "body", "message": "应为对象"}])
+    """Validate the JSON body against model, strictly: true/false for booleans, numbers for numbers,
+    strings for strings (no "yes", 1 or "0" for a boolean); 4xx with field details when it does not fit."""
+    text = await read_text(request, max_bytes)
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(text, strict=True)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise json_syntax_error(text) from None
+        if any(e["type"] == "model_type" and not e["loc"] for e in errors):
+            raise ApiError(422, "请求体应为 JSON 对象", [{"field": "body", "message": "应为对象"}]) from None
         raise validation_error(exc) from None
 
 

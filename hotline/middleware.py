@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from hotline import admission, keys
 from hotline.auth import authenticate, require_role
-from hotline.errors import ApiError, client_aborted, validation_error
+from hotline.errors import HTTP_MESSAGES, ApiError, client_aborted, validation_error
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = {404: "资源不存在", 405: "不支持的请求方法"}.get(exc.status, exc.reason)
+        message = HTTP_MESSAGES.get(exc.status, "请求无效" if exc.status < 500 else "服务暂时不可用")
         return ApiError(exc.status, message, headers={k: v for k, v in exc.headers.items()
                                                        if k.lower() in ("allow", "retry-after")}).response()
     except asyncpg.DataError as exc:  # a value PostgreSQL cannot hold (out of range, bad characters)

@@ -82,6 +82,8 @@ def _operation(ep: Endpoint, components: dict) -> dict:
     codes = ["400", "404", "413", "422", "429", "503"] + (["401", "403"] if ep.roles is not None else [])
     if ep.method == "POST":
         codes.append("409")  # the ticket's current state does not allow the action (or a repeat)
+    if ep.body is not None:
+        codes.append("415")  # a body declared as anything but JSON
     responses.update({c: error for c in codes})
     for code, extra in ep.extra_responses.items():
         responses[str(code)] = {**error, **extra, "content": extra.get("content", error["content"])}

@@ -6,8 +6,8 @@
 - the 110 linkage token: the tickets it handed over, and those 12345 handed to 110 (110 or joint).
 
 Out of scope answers 404, as if the ticket did not exist. Workflow actions add one rule:
-a supporting unit may only add notes (403 otherwise). Reports: a supervisor's report
-covers at most its own subtree.
+a supporting unit may only add notes (403 otherwise). Lists and reports: a supervisor's
+covers at most its own subtree, and naming an area outside it is 403 (report_area).
 """
 from __future__ import annotations
 
@@ -111,13 +111,23 @@ async def within(db: Db, code: str, ancestor: str) -> bool:
                                   code, ancestor))
 
 
+OUT_OF_AREA = "只能查看本辖区（含下级地区）的数据"
+# The one rule for an `area` parameter, in every list and report that takes one (OpenAPI says it too).
+AREA_RULE = "督办人员只能指定本辖区及其下级地区，辖区以外返回 403；未知代码返回 422；不指定时为本辖区"
+
+
 async def report_area(db: Db, principal: Principal, area: str | None) -> str | None:
-    """The area a report is limited to: a supervisor's own subtree at most (422 unknown, 403 outside)."""
+    """The area a list or report is limited to: a supervisor's own subtree at most.
+
+    Every endpoint with an `area` parameter (tickets, rates, overdue, escalations, linkage)
+    applies it: an unknown code is 422; a supervisor naming an area outside its subtree is
+    403 (field area), never an empty answer that reads like "nothing happened there".
+    """
     if area is not None and not await area_exists(db, area):
         raise ApiError(422, "行政区划代码不存在", [{"field": "area", "message": f"未知代码 {area}"}])
     if principal.role == Role.SUPERVISOR:
         if area is None:
             return principal.area_code
         if not await within(db, area, principal.area_code):
-            raise ApiError(403, "只能查看本辖区的统计", [{"field": "area", "message": f"辖区：{principal.area_code}"}])
+            raise ApiError(403, OUT_OF_AREA, [{"field": "area", "message": f"辖区：{principal.area_code}"}])
     return area

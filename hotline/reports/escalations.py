@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import asyncpg
-from hotline.endpoints import Moment
+from hotline.endpoints import AREA_RULE, Moment
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline import scope
@@ -33,7 +33,7 @@ class ReportQuery(BaseModel):
 
     from_: Moment | None = Field(None, alias="from", description="统计区间起点（含），默认 to 前 30 天")
     to: Moment | None = Field(None, description="统计区间终点（不含），默认当前时间")
-    area: str | None = Field(None, max_length=12, pattern=r"^[0-9]{6,12}$", description="再限定到某行政区划")
+    area: str | None = Field(None, max_length=12, pattern=r"^[0-9]{6,12}$", description="再限定到某行政区划。" + AREA_RULE)
     top: int = Field(10, ge=1, le=100, description="督办最多的单位取前几名")
 
     @field_validator("from_", "to")

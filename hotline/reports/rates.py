@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 import asyncpg
-from hotline.endpoints import Day, SafeStr
+from hotline.endpoints import AREA_RULE, Day, SafeStr
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hotline.reports.rollup import COUNTERS, COUNTER_LABELS
@@ -68,7 +68,7 @@ class RatesQuery(BaseModel):
     period: Period = Field("all", description="时间粒度：day / week / month / all（整个区间一行）")
     from_: Day | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
     to: Day | None = Field(None, description="截止日期（含），默认今天")
-    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）；按地区分组时列出其下一级")
+    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）；按地区分组时列出其下一级。" + AREA_RULE)
     unit: SafeStr | None = Field(None, max_length=64, description="承办单位（编码或编号）")
     category: SafeStr | None = Field(None, max_length=64, description="诉求类别编码")
     channel: Channel | None = None

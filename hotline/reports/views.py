@@ -110,6 +110,7 @@ async def attention(request: web.Request) -> web.Response:
 async def escalations(request: web.Request) -> web.Response:
     """The supervisors' escalation report (督办报表)."""
     q = parse_query(request, ReportQuery)
+    await scope.report_area(request.app[keys.POOL], request[keys.PRINCIPAL], q.area)  # 403 outside the area
     body = await escalation_report(request.app[keys.POOL], request[keys.PRINCIPAL], q, app_now(request.app))
     return json_response(body)
 
@@ -123,6 +124,8 @@ async def linkage_counts(request: web.Request) -> web.Response:
         raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
     start = datetime.combine(frm, time.min, tzinfo=TZ)
     end = datetime.combine(to + timedelta(days=1), time.min, tzinfo=TZ)  # to is inclusive, as in the rates
+    if q.area:
+        await scope.report_area(request.app[keys.POOL], request[keys.PRINCIPAL], q.area)
     rows = await service.linkage_counts(request.app[keys.POOL], request[keys.PRINCIPAL], start, end, q.area)
     items = [{**dict(r), "day": r["day"].isoformat()} for r in rows]
     totals = {k: sum(i[k] for i in items) for k in ("received_from_110", "pushed_to_110", "joint", "review")}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hotline.endpoints import PAGE_SIZE_MAX, Cursor, Moment, SafeStr
+from hotline.endpoints import AREA_RULE, PAGE_SIZE_MAX, Cursor, Moment, SafeStr
 from models.enums import Channel, RequesterType, Status, Urgency
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8}|400-?\d{3}-?\d{4})$")
@@ -16,6 +16,9 @@ _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # Control characters other than tab/newline are never part of a real request.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069): a right-to-left
+# override makes a stored request read backwards on every screen. Removed from text fields.
+BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def credit_code_valid(code: str) -> bool:
@@ -27,10 +30,10 @@ def credit_code_valid(code: str) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """Strip surrounding whitespace; reject control characters."""
+    """Strip surrounding whitespace and bidirectional controls; reject other control characters."""
     if CONTROL_RE.search(value):
         raise ValueError("包含无效的控制字符")
-    return value.strip()
+    return BIDI_RE.sub("", value).strip()
 
 
 class Strict(BaseModel):
@@ -87,9 +90,10 @@ class TicketIn(Strict):
     title: str = Field("", max_length=200)
     content: str = Field(..., min_length=1, max_length=5000)
     address: str = Field("", max_length=500)
-    area_code: str | None = Field(None, pattern=r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")
+    area_code: str | None = Field(None, pattern=r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$",
+                                  description="事发地行政区划代码：字符串，6、9 或 12 位数字（如 \"320682\"），不接受数字类型")
     urgency: Urgency = Urgency.NORMAL
-    confidential: bool = False
+    confidential: bool = Field(False, description="诉求人要求保密：布尔值 true / false")
 
     @field_validator("title", "content", "address")
     @classmethod
@@ -106,7 +110,7 @@ class TicketIn(Strict):
 
 class TicketQuery(Strict):
     status: Status | None = None
-    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$")
+    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）。" + AREA_RULE)
     unit: SafeStr | None = Field(None, max_length=64)
     category: SafeStr | None = Field(None, max_length=64)
     created_from: Moment | None = None

@@ -65,6 +65,8 @@ async def get_ticket(request: web.Request) -> web.Response:
 async def list_tickets(request: web.Request) -> web.Response:
     q = parse_query(request, TicketQuery)
     principal = request[keys.PRINCIPAL]
+    if q.area is not None:  # the one area rule of lists and reports
+        await scope.report_area(request.app[keys.POOL], principal, q.area)
     rows = await service.list_tickets(request.app[keys.POOL], principal, q)
     items = [ticket_out(r, principal) for r in rows]
     next_after = rows[-1]["id"] if len(rows) == q.limit else None

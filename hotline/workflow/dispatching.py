@@ -30,8 +30,27 @@ class Choice:
     reason: str
 
 
-def invalid(field: str, message: str, summary: str = "派单参数无效") -> ApiError:
+DISPATCH_INVALID = "派单参数无效"
+REDISPATCH_INVALID = "改派参数无效"
+
+
+def invalid(field: str, message: str, summary: str = DISPATCH_INVALID) -> ApiError:
     return ApiError(422, summary, [{"field": field, "message": message}])
+
+
+def _same_unit(body: RedispatchIn, choice: Choice, row: asyncpg.Record) -> ApiError:
+    """改派 that would land on the current unit, blamed on what the caller asked for."""
+    current = row["unit_name"]
+    if body.unit_code:
+        return invalid("unit_code", f"改派目标与当前承办单位（{current}）相同", REDISPATCH_INVALID)
+    if body.tier is not None and choice.tier != Tier(body.tier).value:
+        return invalid("tier", f"无法改派至{Tier(body.tier).label}：{choice.reason}；结果仍为当前承办单位（{current}）",
+                       REDISPATCH_INVALID)
+    if body.tier is not None:
+        return invalid("tier", f"{Tier(body.tier).label}的承办单位就是当前承办单位（{current}），"
+                               "请指定其他层级或承办单位", REDISPATCH_INVALID)
+    return invalid("category", f"按该事项分类派单仍为当前承办单位（{current}），请指定承办单位或层级",
+                   REDISPATCH_INVALID)
 
 
 async def resolve_category(conn: asyncpg.Connection, value: str) -> str:
@@ -134,13 +153,18 @@ async def redispatch(conn: asyncpg.Connection, ticket_id: int, principal: Princi
         step = await begin(conn, ticket_id, principal, "redispatch", now)
         row = step.row
         if not (body.unit_code or body.category or body.tier):
-            raise invalid("unit_code", "请指定承办单位（unit_code）、事项分类（category）或层级（tier）", "改派参数无效")
-        category = await resolve_category(conn, body.category) if body.category else row["category_code"]
-        choice = await choose(conn, ref, category=category, chain_of=lambda: place(row, None, ref)[0],
-                              unit_code=body.unit_code, tier=body.tier, support_codes=body.support_codes)
+            raise invalid("unit_code", "请指定承办单位（unit_code）、事项分类（category）或层级（tier）", REDISPATCH_INVALID)
+        try:
+            category = await resolve_category(conn, body.category) if body.category else row["category_code"]
+            choice = await choose(conn, ref, category=category, chain_of=lambda: place(row, None, ref)[0],
+                                  unit_code=body.unit_code, tier=body.tier, support_codes=body.support_codes)
+        except ApiError as exc:
+            if exc.message == DISPATCH_INVALID:  # the same checks as 派单, titled as what the caller did
+                exc.message = REDISPATCH_INVALID
+            raise
         if choice.lead_code == row["unit_code"] and step.status in (Status.DISPATCHED, Status.SIGNED,
                                                                    Status.IN_PROGRESS):
-            raise invalid("unit_code", f"改派目标与当前承办单位（{row['unit_name']}）相同", "改派参数无效")
+            raise _same_unit(body, choice, row)
         placed = await _assign(conn, step, choice, row["category_class"])
         decided = await service.open_return(conn, ticket_id)
         if decided is not None:

@@ -6,9 +6,12 @@ package; no browser is downloaded. Skipped, with the reason, when either is abse
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -153,3 +156,25 @@ async def test_dashboard_shows_tickets_escalation_and_filters_by_unit(live_clien
     assert download.suggested_filename.endswith(".csv")
 
     assert page.errors == []
+
+
+async def test_panels_stay_hidden_before_login_and_the_font_stack_is_cjk(live_client, page):
+    await page.goto(str(live_client.make_url("/dashboard")))
+    await page.locator("#token").wait_for(state="visible", timeout=15000)
+    for hidden in ("#main", "#esc-panel", "#logout"):
+        assert await page.locator(hidden).is_hidden(), f"{hidden} shows before login"
+    family = await page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK SC" in family and "Microsoft YaHei" in family
+    assert page.errors == []
+
+
+def test_the_font_stack_names_an_installed_cjk_font():
+    """Without one every Chinese character renders as a box (the test command installs fonts-noto-cjk)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        pytest.skip("fontconfig's fc-list is not installed")
+    css = (Path(__file__).resolve().parents[2] / "hotline" / "static" / "dashboard.css").read_text(encoding="utf-8")
+    stack = re.findall(r'"([^"]+)"', re.search(r"body \{[^}]*?font:([^;]*);", css, re.S).group(1))
+    installed = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True).stdout
+    assert any(name in installed for name in stack), \
+        f"no font of {stack} is installed (apt-get install fonts-noto-cjk); CJK fonts here: {installed[:300]!r}"
