@@ -6,7 +6,7 @@ when the operator file brings the next year's notice.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -133,3 +133,27 @@ async def test_deadline_beyond_any_calendar_is_refused_with_an_error(app_client,
         assert ticket["status"] == "triage" and ticket["unit"] is None       # nothing half done
     finally:
         CLOCK.now = datetime(YEAR, 12, 15, 10, tzinfo=cal.TZ)
+
+
+async def test_start_up_after_a_package_upgrade_recomputes_provisional_deadlines(settings, own_database, pool,
+                                                                                 app_client):
+    """As if the running version had only official data to the year before: its deadlines in this year
+    were provisional. A new start with the newer calendar package recomputes them."""
+    c = app_client
+    agent = await token(pool, Role.AGENT)
+    CLOCK.now = datetime(YEAR, 3, 2, 10, tzinfo=cal.TZ)
+    try:
+        tid, _ = await dispatched(c, pool, agent)
+    finally:
+        CLOCK.now = datetime(YEAR, 12, 15, 10, tzinfo=cal.TZ)
+    right = await pool.fetchrow("SELECT sign_by, reply_by, next_escalation_at FROM tickets WHERE id = $1", tid)
+    await pool.execute("UPDATE tickets SET reply_by = reply_by + interval '2 days', "
+                       "next_escalation_at = next_escalation_at + interval '2 days' WHERE id = $1", tid)
+    await pool.execute("UPDATE calendar_state SET official_until = $1", date(YEAR - 1, 12, 31))
+
+    app = create_app(settings.model_copy(update={"database_url": own_database}))
+    async with TestClient(TestServer(app)):
+        pass
+    after = await pool.fetchrow("SELECT sign_by, reply_by, next_escalation_at FROM tickets WHERE id = $1", tid)
+    assert dict(after) == dict(right)
+    assert await pool.fetchval("SELECT official_until FROM calendar_state") == cal.LAST_DAY
