@@ -71,6 +71,10 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
         return "triage", {}, {"action": "triage", "reason": "；".join(a.triage_reasons)}
     d = a.decision
     c = clock.at_dispatch(now, data.urgency.value, "ordinary", str(d.tier))
+    if c.error:  # beyond even the provisional calendar: a person decides (never a dispatch without deadlines)
+        reason = "办理时限无法计算（超出节假日日历范围），转人工分拣"
+        return "triage", {"triage_reason": reason}, {"action": "triage", "reason": reason,
+                                                     "data": {"clock_error": c.error}}
     columns = {"tier": str(d.tier), "dispatched_at": now, "sign_by": c.sign_by, "reply_by": c.reply_by,
                "next_escalation_at": c.next_escalation_at}
     event = {"action": "dispatch", "reason": d.reason,

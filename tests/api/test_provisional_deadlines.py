@@ -157,3 +157,19 @@ async def test_start_up_after_a_package_upgrade_recomputes_provisional_deadlines
     after = await pool.fetchrow("SELECT sign_by, reply_by, next_escalation_at FROM tickets WHERE id = $1", tid)
     assert dict(after) == dict(right)
     assert await pool.fetchval("SELECT official_until FROM calendar_state") == cal.LAST_DAY
+
+
+async def test_intake_beyond_any_calendar_goes_to_a_person_not_dispatched_without_deadlines(settings,
+                                                                                            own_database, pool):
+    from hotline.settings import Settings
+
+    agent = await token(pool, Role.AGENT)
+    app = create_app(settings.model_copy(update={"database_url": own_database,
+                                                 "triage_threshold": Settings().triage_threshold}))
+    app[keys.CLOCK] = lambda: datetime(cal.PROVISIONAL_LAST_DAY.year, 12, 28, 10, tzinfo=cal.TZ)
+    body = {"channel": "phone", "area_code": RUGAO,
+            "content": "我家楼下菜市场门口每天早上流动摊贩占道经营，把整条路都堵了，希望城管来管一管。"}
+    async with TestClient(TestServer(app)) as c:
+        t = await call(c, "POST", "/tickets", agent, body, status=201)
+    assert t["status"] == "triage" and "办理时限无法计算" in t["triage_reason"]
+    assert t["unit"] is None and t["reply_by"] is None
