@@ -173,3 +173,27 @@ async def test_intake_beyond_any_calendar_goes_to_a_person_not_dispatched_withou
         t = await call(c, "POST", "/tickets", agent, body, status=201)
     assert t["status"] == "triage" and "办理时限无法计算" in t["triage_reason"]
     assert t["unit"] is None and t["reply_by"] is None
+
+
+async def test_recompute_runs_in_batches_and_only_once(app_client, pool, monkeypatch, tmp_path):
+    from hotline.escalation import calendar_sync
+
+    c = app_client
+    agent = await token(pool, Role.AGENT)
+    CLOCK.now = datetime(YEAR, 12, 28, 10, tzinfo=cal.TZ)
+    tids = [(await dispatched(c, pool, agent))[0] for _ in range(3)]
+    for tid in tids:
+        assert (await call(c, "GET", f"/tickets/{tid}", agent))["deadline_provisional"] is True
+    notice = tmp_path / "calendar_extra.csv"
+    notice.write_text(f"date,kind,name\n{YEAR + 1}-01-01,holiday,元旦\n", encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CALENDAR_EXTRA", str(notice))
+    try:
+        assert await calendar_sync.sync(pool, batch=1) >= 3
+        assert await calendar_sync.sync(pool, batch=1) == 0          # recorded: nothing more to do
+        for tid in tids:
+            assert (await call(c, "GET", f"/tickets/{tid}", agent))["deadline_provisional"] is False
+    finally:
+        monkeypatch.delenv("HOTLINE_CALENDAR_EXTRA")
+        cal.reload_extra()
+        ticket_clock.clear_cache()
+        CLOCK.now = datetime(YEAR, 12, 15, 10, tzinfo=cal.TZ)
