@@ -176,6 +176,8 @@ def statutory_days(year: int) -> dict[date, str]:
 
 def local(dt: datetime) -> datetime:
     """Convert an aware datetime to Asia/Shanghai; reject naive ones."""
+    if dt.tzinfo is TZ:  # already local (the walks below pass these around a lot)
+        return dt
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"naive datetime {dt.isoformat()}: pass a timezone-aware value")
     return dt.astimezone(TZ)
@@ -189,6 +191,7 @@ def _day(d: date | datetime) -> date:
     return day
 
 
+@lru_cache(maxsize=8192)
 def _midnight(day: date) -> datetime:
     """00:00 Shanghai time at the start of a day."""
     return datetime.combine(day, time(0), TZ)
@@ -202,6 +205,13 @@ def end_of_day(day: date) -> datetime:
 def is_working_day(d: date | datetime) -> bool:
     """True on a working day (incl. 调休 make-up days), False on weekends and holidays."""
     return _is_workday(_day(d))
+
+
+def _working(day: date) -> bool:
+    """is_working_day for a date the walks below reach (range-checked like _day)."""
+    if not FIRST_DAY <= day <= PROVISIONAL_LAST_DAY:
+        raise CalendarRangeError(day)
+    return _is_workday(day)
 
 
 @lru_cache(maxsize=8192)
@@ -228,7 +238,7 @@ def holiday_name(d: date | datetime) -> str | None:
 def next_working_day(d: date | datetime) -> date:
     """The first working day strictly after a day."""
     day = _day(d) + DAY
-    while not is_working_day(day):
+    while not _working(day):
         day += DAY
     return day
 
@@ -263,12 +273,13 @@ def working_time_between(a: datetime, b: datetime) -> timedelta:
     a, b = local(a), local(b)
     total, day = timedelta(0), _day(a)
     while a < b:
-        day_end = _midnight(day + DAY)
-        if is_working_day(day):
+        following = day + DAY
+        day_end = _midnight(following)
+        if _working(day):
             total += min(b, day_end) - a
         if day_end >= b:
             break
-        a, day = day_end, _day(day + DAY)
+        a, day = day_end, following   # range-checked by _working on the next pass
     return total
 
 
@@ -278,9 +289,10 @@ def add_working_time(start: datetime, amount: timedelta) -> datetime:
         raise ValueError("amount must be >= 0")
     t, day = local(start), _day(start)
     while True:
-        day_end = _midnight(day + DAY)
-        if is_working_day(day):
+        following = day + DAY
+        day_end = _midnight(following)
+        if _working(day):
             if amount <= day_end - t:
                 return t + amount
             amount -= day_end - t
-        t, day = day_end, _day(day + DAY)
+        t, day = day_end, following   # range-checked by _working on the next pass

@@ -20,6 +20,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -151,6 +152,7 @@ def load_ladder(path: str | Path | None = None) -> Ladder:
         return parse_ladder(fh)
 
 
+@lru_cache(maxsize=64)
 def _offset(rung: Rung) -> timedelta:
     """A rung's period as a duration on its own clock."""
     hours = rung.amount * (24 if rung.unit is Unit.WORKING_DAYS else 1)

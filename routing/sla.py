@@ -190,6 +190,8 @@ def advance(t: datetime, amount: timedelta, unit: Unit) -> datetime:
 
 def _normalised(pauses: Sequence[Pause], start: datetime) -> list[Pause]:
     """Pauses clipped to start, sorted and merged; an open pause ends the list."""
+    if not pauses:
+        return []
     merged: list[list] = []
     for p_start, p_end in sorted(((local(s), e and local(e)) for s, e in pauses), key=lambda p: p[0]):
         p_start = max(p_start, local(start))
@@ -226,13 +228,21 @@ def deadlines(
     limits = policy.limits(urgency, category_class)
     if extensions_days < 0:
         raise ExtensionError("extensions_days must be >= 0")
+    return Deadlines(
+        sign_by=limits.sign.due(received_at),
+        reply_by=reply_deadline(received_at, limits, pauses, extensions_days),
+    )
+
+
+def reply_deadline(received_at: datetime, limits: TimeLimits, pauses: Sequence[Pause] = (),
+                   extensions_days: int = 0) -> datetime | None:
+    """deadlines(...).reply_by alone, for a ticket's limits row (the escalation sweep needs no sign-off)."""
+    if extensions_days < 0:
+        raise ExtensionError("extensions_days must be >= 0")
     base = limits.handle.due(received_at)
     if extensions_days:
         base = add_working_days(base, extensions_days)
-    return Deadlines(
-        sign_by=limits.sign.due(received_at),
-        reply_by=shift_for_pauses(base, received_at, pauses, limits.handle.unit),
-    )
+    return shift_for_pauses(base, received_at, pauses, limits.handle.unit)
 
 
 def validate_extension(requested_days: int, already_granted: int, limits: TimeLimits) -> int:

@@ -13,7 +13,7 @@ from models.enums import Tier
 from routing import clock as ticket_clock
 from routing.calendar import CalendarRangeError, local
 from routing.escalation import EscalationInput, Ladder, Step, StepCode, due_steps
-from routing.sla import Policy, PolicyError, deadlines
+from routing.sla import Policy, PolicyError, reply_deadline
 
 
 @dataclass
@@ -65,8 +65,8 @@ def plan_ticket(row, now: datetime, ladder: Ladder, policy: Policy) -> Plan:
             plan.error = "工单没有派单时间或层级，无法计算时限"
             return plan
         pauses = ticket_clock.parse_pauses(row["pauses"] or [])
-        deadline = deadlines(start, row["urgency"], row["category_class"], policy, pauses=pauses,
-                             extensions_days=row["extension_days"] or 0).reply_by
+        deadline = reply_deadline(start, policy.limits(row["urgency"], row["category_class"]), pauses,
+                                  row["extension_days"] or 0)
         plan.start, plan.deadline = start, deadline
         taken = list(row["escalation_steps"] or [])
         state = EscalationInput(tier=Tier(tier), urgency=row["urgency"], category_class=row["category_class"],

@@ -101,8 +101,10 @@ def _record(row, esc_id: int, step: Step, unit_name: str, reason: str, now: date
 
 
 async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: Ladder, policy: Policy,
-                       units: _Units, result: SweepResult, retry_after: timedelta) -> list[dict]:
-    """Apply the due steps of the claimed rows (inside the caller's transaction)."""
+                       units: _Units, result: SweepResult, retry_after: timedelta,
+                       announce: bool = True) -> list[dict]:
+    """Apply the due steps of the claimed rows (inside the caller's transaction); the announcements of
+    the steps (only built when announce: someone publishes or keeps them)."""
     await units.load(conn, [r["unit_id"] for r in rows])
     plans = [plan_ticket(r, now, ladder, policy) for r in rows]
     records: list[dict] = []
@@ -142,7 +144,8 @@ async def _apply_batch(conn: asyncpg.Connection, rows, now: datetime, ladder: La
                     "reply_by": iso(p.deadline)}
             events.append(Event(p.row["id"], s.code.value, reason=reason, data=data, at=now))
             result.steps[s.code.value] += 1
-            records.append(_record(p.row, esc_id, s, units.name(p.row["unit_id"]), reason, now))
+            if announce:
+                records.append(_record(p.row, esc_id, s, units.name(p.row["unit_id"]), reason, now))
     await add_events(conn, events)
 
     # 2. Each ticket's steps at this tier and its next due time.
@@ -249,7 +252,8 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
                         log.error("escalation sweep saw tickets %s twice; stopping", sorted(again)[:5])
                         rows = [r for r in rows if r["id"] not in again]
                     seen.update(r["id"] for r in rows)
-                    records = await _apply_batch(conn, rows, now, ladder, policy, units, result, retry_after)
+                    records = await _apply_batch(conn, rows, now, ladder, policy, units, result, retry_after,
+                                                 announce=keep_records or redis is not None)
             if not rows:
                 break
             result.claimed += len(rows)
