@@ -11,7 +11,7 @@ from aiohttp import web
 from hotline.auth import Principal, TokenCache
 from hotline.endpoints import Endpoint
 from hotline.notify import Notifier
-from hotline.pipeline import Models
+from hotline.pipeline import ReferenceData
 from hotline.settings import Settings
 from hotline.tickets.writer import IntakeWriter
 
@@ -21,7 +21,8 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCache)
 NOTIFIER = web.AppKey("notifier", Notifier)
 ENDPOINTS = web.AppKey("endpoints", dict[str, Endpoint])  # route name -> its row in hotline.routes
-MODELS = web.AppKey("models", Models)  # reference data and models loaded once per worker
+REFERENCE = web.AppKey("reference", ReferenceData)  # classifier, split model, areas, catalogue, units (per worker)
+MODELS = REFERENCE  # the old name, kept until the branches in flight have rebased; use REFERENCE
 WRITER = web.AppKey("writer", IntakeWriter)  # intake's group commit
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hotline.batching import Batcher
-from hotline.tickets.models import TicketIn
+from hotline.tickets.schemas import TicketIn
 from models.enums import Disposition
 from routing import address, dispatch
 from routing.split import SplitDecision, decide_splits
@@ -27,8 +27,8 @@ PREDICT_BATCH = 32
 
 
 @dataclass
-class Models:
-    """What intake needs in memory: classifier, split model, areas, catalogue, units."""
+class ReferenceData:
+    """What intake reads, loaded once per worker: the classifier and split models, areas, catalogue, units."""
 
     classifier: object | None          # classifier.model.ModelHolder
     split_model: object | None
@@ -135,7 +135,7 @@ async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
     return index, {r["code"]: r["id"] for r in rows}
 
 
-async def load(pool, model_dir, home_province: str, executor: ThreadPoolExecutor) -> Models:
+async def load(pool, model_dir, home_province: str, executor: ThreadPoolExecutor) -> ReferenceData:
     """The models (loaded off the loop, or the parent's preloaded ones) and the reference data in the database."""
     if _PRELOADED:
         classifier, split_model = _PRELOADED["classifier"], _PRELOADED["split"]
@@ -145,13 +145,13 @@ async def load(pool, model_dir, home_province: str, executor: ThreadPoolExecutor
         split_model = await loop.run_in_executor(executor, _load_split_model)
     categories = {r["name"]: r["code"] for r in await pool.fetch("SELECT code, name FROM categories")}
     units, unit_ids = await load_units(pool)
-    return Models(classifier, split_model, await load_areas(pool), dispatch.load_catalogue(),
+    return ReferenceData(classifier, split_model, await load_areas(pool), dispatch.load_catalogue(),
                   units, unit_ids, categories, executor, home_province)
 
 
-def place(models: Models, data: TicketIn):
+def place(ref: ReferenceData, data: TicketIn):
     """The request's area chain from its explicit code or its address text."""
-    return address.resolve(data.address or data.content, models.areas, models.home_province, data.area_code)
+    return address.resolve(data.address or data.content, ref.areas, ref.home_province, data.area_code)
 
 
 def keep_on_hotline(split: SplitDecision) -> SplitDecision:
@@ -162,33 +162,33 @@ def keep_on_hotline(split: SplitDecision) -> SplitDecision:
     return SplitDecision(Disposition.HOTLINE, reasons, True, split.police_score)
 
 
-async def assess(models: Models, data: TicketIn, threshold: float, *, inbound_110: bool = False) -> Assessment:
+async def assess(ref: ReferenceData, data: TicketIn, threshold: float, *, inbound_110: bool = False) -> Assessment:
     """All intake decisions for one request (inbound_110: a 双非 call handed over by 110)."""
     text = f"{data.title}\n{data.content}" if data.title else data.content
-    prediction, split = await models.predictor.submit(text)
+    prediction, split = await ref.predictor.submit(text)
     if inbound_110:
         split = keep_on_hotline(split)
-    resolution = place(models, data)
+    resolution = place(ref, data)
     result = Assessment(split=split, prediction=prediction, resolution=resolution)
     if result.to_police_only:
         return result
-    _categorise(result, models, threshold)
+    _categorise(result, ref, threshold)
     if resolution.needs_triage:
         result.triage_reasons.append(f"地址无法定位：{resolution.reason}")
     if result.category_code and not resolution.needs_triage:
-        result.decision = dispatch.decide(result.category_code, resolution.chain, models.catalogue, models.units)
+        result.decision = dispatch.decide(result.category_code, resolution.chain, ref.catalogue, ref.units)
         if result.decision.triage:
             result.triage_reasons.append(result.decision.reason)
     return result
 
 
-def _categorise(result: Assessment, models: Models, threshold: float) -> None:
+def _categorise(result: Assessment, ref: ReferenceData, threshold: float) -> None:
     p = result.prediction
     if p is None:
         result.triage_reasons.append("分类模型不可用，需人工分拣")
     elif p.confidence < threshold:
         result.triage_reasons.append(f"分类置信度 {p.confidence:.2f} 低于阈值 {threshold:.2f}，需人工分拣")
-    elif p.category not in models.categories:
+    elif p.category not in ref.categories:
         result.triage_reasons.append(f"模型给出的类别「{p.category}」不在派单目录中")
     else:
-        result.category_code = models.categories[p.category]
+        result.category_code = ref.categories[p.category]

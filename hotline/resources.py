@@ -59,6 +59,6 @@ async def pipeline_ctx(app: web.Application):
     """Load models at start-up, off the loop; shut the executor down at cleanup."""
     settings = app[keys.SETTINGS]
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="models")
-    app[keys.MODELS] = await pipeline.load(app[keys.POOL], settings.model_dir, settings.home_province, executor)
+    app[keys.REFERENCE] = await pipeline.load(app[keys.POOL], settings.model_dir, settings.home_province, executor)
     yield
     executor.shutdown(wait=False, cancel_futures=True)

@@ -10,7 +10,7 @@ from hotline import system_views as system
 from hotline.admin import views as admin
 from hotline.admin.views import ReloadIn
 from hotline.callbacks import survey_page, views as callbacks
-from hotline.callbacks.models import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
+from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
 from hotline.endpoints import Endpoint
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
@@ -21,8 +21,8 @@ from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
 from hotline.tickets import views as tickets
-from hotline.tickets.models import HistoryOut, TicketDetail, TicketIn, TicketOut, TicketPage, TicketQuery
-from hotline.workflow import models as wf, views as workflow
+from hotline.tickets.schemas import HistoryOut, TicketDetail, TicketIn, TicketOut, TicketPage, TicketQuery
+from hotline.workflow import schemas as wf, views as workflow
 from hotline.workflow.views import transition_endpoint as transition
 from models.enums import Role
 

@@ -30,7 +30,7 @@ def allowed_model_dir(settings, raw: str) -> Path:
 
 
 async def classifier_info(request: web.Request) -> web.Response:
-    holder = request.app[keys.MODELS].classifier
+    holder = request.app[keys.REFERENCE].classifier
     if holder is None:
         return json_response({"loaded": False, "version": None})
     clf = holder.current
@@ -40,13 +40,13 @@ async def classifier_info(request: web.Request) -> web.Response:
 async def reload_classifier(request: web.Request) -> web.Response:
     """Load the new version off the loop, then swap it in atomically; the old one keeps serving on error."""
     body = await parse_body(request, ReloadIn)
-    models = request.app[keys.MODELS]
+    ref = request.app[keys.REFERENCE]
     path = allowed_model_dir(request.app[keys.SETTINGS], body.model_dir)
-    if models.classifier is None:
+    if ref.classifier is None:
         raise ApiError(409, "分类模型未加载，无法热切换")
     loop = asyncio.get_running_loop()
     try:
-        version = await loop.run_in_executor(models.executor, models.classifier.reload, path)
+        version = await loop.run_in_executor(ref.executor, ref.classifier.reload, path)
     except Exception as exc:  # bad artifact: report it, keep serving the old model
         raise ApiError(422, "模型加载失败，仍使用原模型", [{"field": "model_dir", "message": str(exc)[:300]}])
     return json_response({"version": version})

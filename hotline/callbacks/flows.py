@@ -14,7 +14,7 @@ import asyncpg
 
 from hotline.auth import Principal
 from hotline.callbacks import service
-from hotline.callbacks.models import Satisfaction, Solved
+from hotline.callbacks.schemas import Satisfaction, Solved
 from hotline.errors import ApiError
 from hotline.jsoncodec import iso
 from hotline.notify import Notifier

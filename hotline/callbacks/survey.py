@@ -8,7 +8,7 @@ from aiohttp import web
 
 from hotline import keys
 from hotline.callbacks import flows, service
-from hotline.callbacks.models import Satisfaction, Solved, SurveyIn
+from hotline.callbacks.schemas import Satisfaction, Solved, SurveyIn
 from hotline.errors import ApiError
 from hotline.wallclock import now as app_now
 

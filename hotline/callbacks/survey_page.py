@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from hotline import keys
 from hotline.callbacks import service, survey
-from hotline.callbacks.models import Satisfaction, Solved, SurveyIn
+from hotline.callbacks.schemas import Satisfaction, Solved, SurveyIn
 from hotline.errors import ApiError
 from hotline.wallclock import now as app_now
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from hotline import keys
 from hotline.callbacks import flows, service, survey
-from hotline.callbacks.models import CallbackIn, CallbackLinkIn, SurveyIn, option
+from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, SurveyIn, option
 from hotline.endpoints import parse_body
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.endpoints import SafeStr
-from hotline.tickets.models import Requester, clean_text
+from hotline.tickets.schemas import Requester, clean_text
 from models.enums import Urgency
 
 

@@ -10,7 +10,7 @@ from hotline.errors import ApiError, json_response
 from hotline.linkage import service
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.tickets import flows, service as tickets
-from hotline.tickets.models import TicketIn
+from hotline.tickets.schemas import TicketIn
 from hotline.tickets.serialize import ticket_out
 from models.enums import Channel
 
@@ -28,7 +28,7 @@ async def receive_handoff(request: web.Request) -> web.Response:
                         address=body.address, area_code=body.area_code, urgency=body.urgency)
         try:
             row, created = await flows.receive(
-                request.app[keys.WRITER], request.app[keys.MODELS], settings.triage_threshold, principal, data,
+                request.app[keys.WRITER], request.app[keys.REFERENCE], settings.triage_threshold, principal, data,
                 f"110:{body.incident_no}", now=wallclock.now(request.app),
                 extra={"police_incident_no": body.incident_no}, inbound_110=True)
         except asyncpg.UniqueViolationError:  # the same incident pushed concurrently by another token

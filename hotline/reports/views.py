@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from hotline import keys, scope
-from hotline.callbacks.models import rate_weights
+from hotline.callbacks.schemas import rate_weights
 from hotline.endpoints import parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso

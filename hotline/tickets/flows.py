@@ -9,9 +9,9 @@ import asyncpg
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.linkage import outbox
-from hotline.pipeline import Assessment, Models, assess
+from hotline.pipeline import Assessment, ReferenceData, assess
 from hotline.tickets import service
-from hotline.tickets.models import TicketIn
+from hotline.tickets.schemas import TicketIn
 from hotline.tickets.writer import IntakeWriter
 from models.enums import Disposition
 from routing import clock
@@ -53,13 +53,13 @@ def assessment_event(a: Assessment) -> dict:
     }
 
 
-async def _unit_ids(db: asyncpg.Pool | asyncpg.Connection, models: Models, codes: list[str]) -> list[int]:
+async def _unit_ids(db: asyncpg.Pool | asyncpg.Connection, ref: ReferenceData, codes: list[str]) -> list[int]:
     """Ids of units by code, from memory (units added since start-up are looked up)."""
-    missing = [c for c in codes if c not in models.unit_ids]
+    missing = [c for c in codes if c not in ref.unit_ids]
     if missing:
         rows = await db.fetch("SELECT code, id FROM units WHERE code = ANY($1::text[])", missing)
-        models.unit_ids.update({r["code"]: r["id"] for r in rows})
-    return [models.unit_ids[c] for c in codes]
+        ref.unit_ids.update({r["code"]: r["id"] for r in rows})
+    return [ref.unit_ids[c] for c in codes]
 
 
 def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dict]:
@@ -83,7 +83,7 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
     return "dispatched", columns, event
 
 
-async def receive(writer: IntakeWriter, models: Models, threshold: float, principal: Principal, data: TicketIn,
+async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, now: datetime, extra: dict | None = None,
                   inbound_110: bool = False) -> tuple[asyncpg.Record, bool]:
     """Register a request; returns (ticket row, created). Committed before returning.
@@ -93,7 +93,7 @@ async def receive(writer: IntakeWriter, models: Models, threshold: float, princi
     own, in one transaction with its outbox message.
     """
     try:
-        a = await assess(models, data, threshold, inbound_110=inbound_110)
+        a = await assess(ref, data, threshold, inbound_110=inbound_110)
     except UnknownAreaCode:
         raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {data.area_code}"}])
     status, columns, event = settle(a, data, now)
@@ -104,7 +104,7 @@ async def receive(writer: IntakeWriter, models: Models, threshold: float, princi
     units = []
     if status == "dispatched":
         d = a.decision
-        units = await _unit_ids(writer.pool, models, [d.lead.code, *(u.code for u in d.supporting)])
+        units = await _unit_ids(writer.pool, ref, [d.lead.code, *(u.code for u in d.supporting)])
         columns["unit_id"] = units[0]
     doc = service.intake_doc(principal, data, chain=chain_of(a),
                              fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},

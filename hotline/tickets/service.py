@@ -11,7 +11,7 @@ import asyncpg
 from hotline import jsoncodec, scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
-from hotline.tickets.models import TicketIn, TicketQuery
+from hotline.tickets.schemas import TicketIn, TicketQuery
 from hotline.tickets.titles import make_title
 
 BASE_COLUMNS = """

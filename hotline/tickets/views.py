@@ -8,7 +8,7 @@ from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
 from hotline.tickets import flows, service
-from hotline.tickets.models import TicketIn, TicketQuery
+from hotline.tickets.schemas import TicketIn, TicketQuery
 from hotline.tickets.serialize import ticket_out
 
 IDEMPOTENCY_MAX = 128
@@ -29,7 +29,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = request[keys.PRINCIPAL]
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     key = idempotency_key(request)
-    row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.MODELS],
+    row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,
                                        now=wallclock.now(request.app))
     ticket_id = row["id"]

@@ -11,7 +11,7 @@ from hotline.errors import ApiError
 from hotline.jsoncodec import iso
 from hotline.tickets.assign import assign
 from hotline.workflow import service
-from hotline.workflow.models import DispatchIn, RedispatchIn
+from hotline.workflow.schemas import DispatchIn, RedispatchIn
 from hotline.workflow.service import Reference
 from hotline.workflow.steps import Done, Step, begin, check_placed, finish, refuse
 from models.enums import Status, Tier

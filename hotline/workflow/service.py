@@ -31,9 +31,9 @@ class Reference:
 
 async def reference(app: web.Application) -> Reference:
     """The intake pipeline's loaded reference data, or a fresh load when it is not running."""
-    models = app.get(keys.MODELS)
-    if models is not None:
-        return Reference(models.areas, models.catalogue, models.units)
+    data = app.get(keys.REFERENCE)
+    if data is not None:
+        return Reference(data.areas, data.catalogue, data.units)
     from hotline.pipeline import load_areas, load_units
 
     units, _ = await load_units(app[keys.POOL])

@@ -10,7 +10,7 @@ from hotline import keys, wallclock
 from hotline.endpoints import Endpoint, parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.tickets import service as tickets
-from hotline.workflow import flows, models as m, service
+from hotline.workflow import flows, schemas as m, service
 from hotline.workflow.steps import Done
 from models.enums import Status
 from routing.workflow import ACTIONS

@@ -13,7 +13,7 @@ from hotline.app import create_app
 from hotline.auth import Principal
 from hotline.settings import Settings
 from hotline.tickets import service
-from hotline.tickets.models import TicketIn
+from hotline.tickets.schemas import TicketIn
 from hotline.tickets.writer import IntakeWriter
 from models.enums import Role
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hotline.workflow.models import InboxOut, QueuePage
+from hotline.workflow.schemas import InboxOut, QueuePage
 from models.enums import Role
 
 RUDONG, NANTONG, NANJING = "320623", "320600", "320100"

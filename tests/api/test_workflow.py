@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hotline import keys
 from hotline.app import create_app
 from hotline.notify import unit_stream
-from hotline.workflow.models import TransitionOut
+from hotline.workflow.schemas import TransitionOut
 from models.enums import Role, Status
 from routing.workflow import ACTIONS, PIPELINE_ONLY, VALID_TRANSITIONS, allowed_actions
 

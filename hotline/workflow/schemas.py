@@ -6,7 +6,7 @@ from datetime import datetime
 from hotline.endpoints import PAGE_SIZE_MAX, Cursor
 from pydantic import BaseModel, Field, field_validator
 
-from hotline.tickets.models import Strict, clean_text
+from hotline.tickets.schemas import Strict, clean_text
 from models.enums import Status, Tier, Urgency
 
 UNIT_CODE = Field(None, min_length=1, max_length=64, description="承办单位编码，如 320682-urban_mgmt")
