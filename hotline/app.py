@@ -41,5 +41,8 @@ def create_app(settings: Settings) -> web.Application:
     from hotline.escalation.scheduler import scheduler_ctx
     from hotline.linkage.worker import delivery_ctx
 
-    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, delivery_ctx, scheduler_ctx])
+    from hotline.admin.choice import follow_ctx
+
+    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, follow_ctx, delivery_ctx,
+                            scheduler_ctx])
     return app

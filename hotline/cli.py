@@ -97,62 +97,36 @@ def cmd_token_revoke(args) -> int:
 
 def _serve_worker(settings_data: dict, verbose: bool) -> None:
     """One worker process of `serve --workers N`: its own app, sharing the port (SO_REUSEPORT)."""
+    import signal
+
     from aiohttp import web
 
     from hotline.app import create_app, server_options
 
+    for s in (signal.SIGTERM, signal.SIGINT):  # a restarted worker is forked while the parent's handlers are set
+        signal.signal(s, signal.SIG_DFL)
     _setup_logging(verbose)
     settings = Settings(**settings_data)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=True,
                 print=lambda s: log.info("%s", s), **server_options(settings))
 
 
-def _run_workers(settings: Settings, workers: int, verbose: bool) -> int:
-    """Start N worker processes, wait for them, stop them all on SIGTERM/SIGINT or when one dies."""
-    import multiprocessing
-    import signal
-    import time
-
+def _run_workers(settings: Settings, workers: int, verbose: bool, watch) -> int:
+    """Fork N workers and supervise them (and the embedded servers) until SIGTERM/SIGINT."""
     import gc
+    import multiprocessing
 
     from hotline.pipeline import preload
+    from hotline.supervise import Workers, supervise
 
     # Load the models here and fork: the workers share the model pages instead of each loading a copy.
     # gc.freeze keeps the collector from touching (and so copying) the inherited objects.
     preload(settings.model_dir)
     gc.freeze()
-    ctx = multiprocessing.get_context("fork")
-    data = settings.model_dump()
-    procs = [ctx.Process(target=_serve_worker, args=(data, verbose), name=f"hotline-worker-{i}", daemon=False)
-             for i in range(workers)]
-    for p in procs:
-        p.start()
-    log.info("serving on http://%s:%s with %d worker processes (%s)", settings.host, settings.port, workers,
-             ", ".join(str(p.pid) for p in procs))
-    stopping = False
-
-    def _stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while not stopping and all(p.is_alive() for p in procs):
-            time.sleep(0.2)
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()  # SIGTERM: aiohttp shuts the app down gracefully
-        deadline = time.monotonic() + 15
-        for p in procs:
-            p.join(max(0.1, deadline - time.monotonic()))
-            if p.is_alive():
-                p.kill()
-                p.join()
-        for s, h in previous.items():
-            signal.signal(s, h)
-    failed = [p for p in procs if p.exitcode not in (0, -signal.SIGTERM)]
-    return 1 if failed and not stopping else 0
+    pool = Workers(multiprocessing.get_context("fork"), _serve_worker, (settings.model_dump(), verbose), workers,
+                   max_restarts=settings.worker_max_restarts, window=settings.worker_restart_window_seconds)
+    log.info("serving on http://%s:%s with %d worker processes", settings.host, settings.port, workers)
+    return supervise(pool, watch)
 
 
 def cmd_serve(args) -> int:
@@ -163,7 +137,7 @@ def cmd_serve(args) -> int:
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     workers = max(1, args.workers or 1)
-    with infra.servers(Settings(**overrides)) as settings:
+    with infra.started(Settings(**overrides)) as (settings, watch):
         if not settings.public_base_url:
             log.warning("HOTLINE_PUBLIC_BASE_URL is not set: survey links in SMS texts use %s",
                         settings.public_base())
@@ -172,9 +146,14 @@ def cmd_serve(args) -> int:
         if args.demo:
             asyncio.run(prepare_demo(settings))
         if workers > 1:
-            return _run_workers(settings, workers, args.verbose)
-        web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                    print=lambda s: log.info("%s", s), **server_options(settings))
+            return _run_workers(settings, workers, args.verbose, watch)
+        thread, stop = watch.thread()
+        try:
+            web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                        print=lambda s: log.info("%s", s), **server_options(settings))
+        finally:
+            stop.set()
+            thread.join()
     return 0
 
 

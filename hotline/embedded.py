@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 PG_USER_DEFAULT = "hotline"
 PG_DATABASE = "hotline"
 FALLBACK_ROOT = Path("/var/lib/hotline")
+# After a crash PostgreSQL first fsyncs every file of the data dir, one by one (seconds on a busy
+# disk); syncfs flushes the file system in one call, so a killed server is back sooner.
+START_OPTIONS = "-c recovery_init_sync_method=syncfs"
 
 
 class EmbeddedError(RuntimeError):
@@ -200,19 +203,23 @@ class EmbeddedPostgres:
         with conf.open("a") as f:
             f.write(extra)
 
-    def start(self) -> str:
-        """Start the cluster (or reuse one already running) and return its URL."""
+    def start(self, port: int | None = None) -> str:
+        """Start the cluster (or reuse one already running) and return its URL.
+
+        port: the port to listen on (a restart keeps the clients' URL); default a free one."""
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
-        port = _running_port(self.data)
-        if port is not None:
-            self.port = port
-            log.info("reusing embedded PostgreSQL on port %s", port)
+        running = _running_port(self.data)
+        if running is not None:
+            self.port = running
+            log.info("reusing embedded PostgreSQL on port %s", running)
             self._no_trust()
             return self.url
-        self.port = free_port()
+        _clear_stale_pidfile(self.data)
+        self.port = port or free_port()
         res = _run_as(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
-                                  "-l", str(self.data / "server.log"), "-o", f"-p {self.port}", "start"])
+                                  "-l", str(self.data / "server.log"), "-o", f"-p {self.port} {START_OPTIONS}",
+                                  "start"])
         if res.returncode != 0:
             tail = _tail(self.data / "server.log")
             raise EmbeddedError(f"pg_ctl start failed: {res.stderr.strip()} {tail}")
@@ -220,6 +227,18 @@ class EmbeddedPostgres:
         self._no_trust()
         self._ensure_database()
         return self.url
+
+    def alive(self) -> bool:
+        """True while the postmaster for this data dir accepts connections."""
+        return _running_port(self.data) is not None
+
+    def revive(self) -> str:
+        """Start again on the same port after the server died (crash recovery replays the WAL)."""
+        pid = _read_int_line(self.data / "postmaster.pid")
+        deadline = time.monotonic() + 5
+        while pid is not None and _pid_running(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)  # a killed postmaster takes a moment to exit
+        return self.start(port=self.port)
 
     def _no_trust(self) -> None:
         """A cluster made with `trust` logins (before passwords): set the password, then require it."""
@@ -252,10 +271,42 @@ class EmbeddedPostgres:
         port = self.port
         self.stop()
         res = _run_as(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
-                                  "-l", str(self.data / "server.log"), "-o", f"-p {port}", "start"])
+                                  "-l", str(self.data / "server.log"), "-o", f"-p {port} {START_OPTIONS}", "start"])
         if res.returncode != 0:
             raise EmbeddedError(f"pg_ctl restart failed: {res.stderr.strip()}")
         return self.url
+
+
+def _clear_stale_pidfile(data: Path) -> None:
+    """Remove postmaster.pid when its process is gone or a zombie.
+
+    A killed postmaster whose parent never reaps it stays a zombie, and PostgreSQL
+    takes a live pid in the lock file for a running server: it would refuse to start."""
+    pid = _read_int_line(data / "postmaster.pid")
+    if pid is not None and not _pid_running(pid):
+        (data / "postmaster.pid").unlink(missing_ok=True)
+
+
+def _read_int_line(path: Path) -> int | None:
+    try:
+        return int(path.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pid_running(pid: int) -> bool:
+    """True when pid exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat_line.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _tail(path: Path, n: int = 800) -> str:
@@ -323,6 +374,21 @@ class EmbeddedValkey:
             self.server._process = None
             self.server = None
         self.started_here = False
+
+    def alive(self) -> bool:
+        """True while the server started here runs (or, when reused, answers PING)."""
+        if self.server is not None:
+            process = getattr(self.server, "_process", None)
+            return process is not None and process.poll() is None
+        return self.port is not None and _valkey_ping(self.port)
+
+    def revive(self) -> str:
+        """Start again on the same port after the server died (the append-only file keeps the data)."""
+        if self.server is not None:
+            self.server._temp_config_file = None  # the dead instance must not delete the new config
+            self.server = None
+        self.port_file.unlink(missing_ok=True)
+        return self.start()
 
     def stop(self) -> None:
         """Stop cleanly (SIGTERM lets Valkey flush its append-only file)."""

@@ -7,13 +7,15 @@ from typing import Iterator
 
 from hotline.embedded import EmbeddedPostgres, EmbeddedValkey
 from hotline.settings import Settings
+from hotline.supervise import ServerWatch
 
 log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def servers(settings: Settings) -> Iterator[Settings]:
-    """Settings with both URLs filled in; embedded servers started here are stopped on exit."""
+def started(settings: Settings) -> Iterator[tuple[Settings, ServerWatch]]:
+    """Settings with both URLs filled in, and a watch over the embedded servers started here
+    (empty when both URLs are configured); those servers are stopped on exit."""
     pg = valkey = None
     try:
         updates = {}
@@ -25,7 +27,7 @@ def servers(settings: Settings) -> Iterator[Settings]:
             valkey = EmbeddedValkey(settings.state_dir)
             updates["redis_url"] = valkey.start()
             log.info("embedded Valkey at 127.0.0.1:%s", valkey.port)
-        yield settings.model_copy(update=updates)
+        yield settings.model_copy(update=updates), ServerWatch({"PostgreSQL": pg, "Valkey": valkey})
     finally:
         # Only what was started here: a CLI command that reused the servers of a running
         # `hotline serve` (or `hotline db start`) must leave them running.
@@ -33,3 +35,10 @@ def servers(settings: Settings) -> Iterator[Settings]:
             valkey.stop()
         if pg is not None and pg.started_here:
             pg.stop()
+
+
+@contextlib.contextmanager
+def servers(settings: Settings) -> Iterator[Settings]:
+    """Settings with both URLs filled in; embedded servers started here are stopped on exit."""
+    with started(settings) as (filled, _):
+        yield filled

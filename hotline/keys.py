@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from hotline.auth import Principal, TokenCache
+from hotline.breaker import Breaker
 from hotline.endpoints import Endpoint
 from hotline.notify import Notifier
 from hotline.pipeline import ReferenceData
@@ -20,6 +21,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCache)
 NOTIFIER = web.AppKey("notifier", Notifier)
+BREAKER = web.AppKey("valkey_breaker", Breaker)  # the request path's Valkey calls (hotline.breaker)
 ENDPOINTS = web.AppKey("endpoints", dict[str, Endpoint])  # route name -> its row in hotline.routes
 REFERENCE = web.AppKey("reference", ReferenceData)  # classifier, split model, areas, catalogue, units (per worker)
 MODELS = REFERENCE  # the old name, kept until the branches in flight have rebased; use REFERENCE

@@ -4,8 +4,9 @@ A bucket holds up to `per_minute` requests and refills continuously at per_minut
 so a client can never get more than one minute's allowance plus the refill within any stretch of
 time: no double burst across a minute boundary, as fixed windows allowed. The script reads the
 clock of Valkey itself (TIME), so workers with skewed clocks share one view. The takes of
-concurrent requests go out in one pipeline, one script call per bucket; when Valkey is down each
-process falls back to buckets of its own.
+concurrent requests go out in one pipeline, one script call per bucket; when Valkey is down or
+slow (a short timeout and a circuit breaker, hotline.breaker) each process falls back to buckets
+of its own.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from hotline.batching import Batcher
+from hotline.breaker import Breaker
 
 PREFIX = "hotline:bucket:"
 
@@ -62,8 +64,9 @@ class LocalBuckets:
 class RateLimiter:
     """take(key, per_minute): 0 when the request may go on, else the seconds to wait (Retry-After)."""
 
-    def __init__(self, redis) -> None:
+    def __init__(self, redis, breaker: Breaker | None = None) -> None:
         self.redis = redis
+        self.breaker = breaker or Breaker()
         self.local = LocalBuckets()
         self.batcher: Batcher[tuple[str, int], int] = Batcher(self._take_many, max_batch=256)
 
@@ -73,11 +76,15 @@ class RateLimiter:
     async def _take_many(self, items: list[tuple[str, int]]) -> list[int]:
         """One script call per bucket for a batch; the first `granted` callers of a bucket go on."""
         wanted = Counter(items)
-        try:
+
+        async def take() -> list:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for (key, cap), n in wanted.items():
                     pipe.eval(TAKE, 1, PREFIX + key, n, cap)
-                replies = await pipe.execute()
+                return await pipe.execute()
+
+        try:
+            replies = await self.breaker.call(take)
             outcome = {item: (int(r[0]), int(r[1])) for item, r in zip(wanted, replies)}
         except (RedisError, OSError):
             outcome = {(key, cap): self.local.take(key, n, cap) for (key, cap), n in wanted.items()}

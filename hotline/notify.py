@@ -1,7 +1,8 @@
 """Announce ticket events on Valkey streams so units' clients can listen.
 
 Best effort: the database is the record; when Valkey is down the event stays in
-ticket_events and intake carries on. Events published by concurrent requests go
+ticket_events and intake carries on without waiting for it (short timeout and
+circuit breaker, hotline.breaker). Events published by concurrent requests go
 out in one pipeline (one round trip), see hotline.batching.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hotline.batching import Batcher
+from hotline.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,10 @@ def unit_stream(unit_id: int) -> str:
 class Notifier:
     """Publishes to the global stream and to the stream of the ticket's unit."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, breaker: Breaker | None = None) -> None:
         self.redis = redis
+        self.breaker = breaker or Breaker()
+        self.skipped = 0  # events not published (kept in the database only)
         self.batcher: Batcher[tuple[dict, int | None], bool] = Batcher(self._publish_many, max_batch=64)
 
     async def publish(self, fields: dict, unit_id: int | None = None) -> bool:
@@ -37,17 +41,23 @@ class Notifier:
 
     async def _publish_many(self, events: list[tuple[dict, int | None]]) -> list[bool]:
         """One pipeline for the events of concurrent requests: all published, or none (logged once)."""
-        try:
+
+        async def send() -> None:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for fields, unit_id in events:
                     pipe.xadd(GLOBAL_STREAM, fields, maxlen=STREAM_MAXLEN, approximate=True)
                     if unit_id is not None:
                         pipe.xadd(unit_stream(unit_id), fields, maxlen=STREAM_MAXLEN, approximate=True)
                 await pipe.execute()
+
+        try:
+            await self.breaker.call(send)
             return [True] * len(events)
         except (RedisError, OSError) as exc:
-            log.warning("valkey publish failed (%s); %d event(s) kept in database only",
-                        type(exc).__name__, len(events))
+            self.skipped += len(events)
+            if not getattr(exc, "skipped", False):  # the breaker's refusals are not logged one by one
+                log.warning("valkey publish failed (%s); %d event(s) kept in database only (%d so far)",
+                            exc, len(events), self.skipped)
             return [False] * len(events)
 
     async def ticket_event(self, row, action: str) -> bool:

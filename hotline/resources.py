@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from hotline import db, keys, limits, pipeline
+from hotline.breaker import Breaker
 from hotline.notify import Notifier
 from hotline.settings import Settings
 from hotline.tickets.writer import IntakeWriter
@@ -48,9 +49,14 @@ async def postgres_ctx(app: web.Application):
 
 
 async def redis_ctx(app: web.Application):
-    app[keys.REDIS] = open_redis(app[keys.SETTINGS])
-    app[keys.NOTIFIER] = Notifier(app[keys.REDIS])
-    app[limits.COUNTER] = limits.RateLimiter(app[keys.REDIS])
+    settings = app[keys.SETTINGS]
+    app[keys.REDIS] = open_redis(settings)
+    # one breaker for the request path's Valkey calls: notifications and rate counts see the same server
+    app[keys.BREAKER] = Breaker(app[keys.REDIS].ping, timeout=settings.valkey_timeout_seconds,
+                                threshold=settings.valkey_breaker_failures,
+                                cooldown=settings.valkey_breaker_cooldown_seconds)
+    app[keys.NOTIFIER] = Notifier(app[keys.REDIS], app[keys.BREAKER])
+    app[limits.COUNTER] = limits.RateLimiter(app[keys.REDIS], app[keys.BREAKER])
     yield
     await app[keys.REDIS].aclose()
 

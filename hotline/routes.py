@@ -35,7 +35,7 @@ ANY_ROLE = frozenset(Role)
 
 SYSTEM = [
     Endpoint("GET", "/health", system.health, "存活检查", tag="system"),
-    Endpoint("GET", "/ready", system.ready, "就绪检查（数据库、Valkey、迁移）", tag="system"),
+    Endpoint("GET", "/ready", system.ready, "就绪检查（数据库、迁移；Valkey 不可用时 200 且标记降级）", tag="system"),
     Endpoint("GET", "/api/v1/openapi.json", system.openapi, "OpenAPI 文档", tag="system"),
 ]
 
@@ -140,7 +140,7 @@ DASHBOARD = [
 ADMIN_ROUTES = [
     Endpoint("GET", "/api/v1/admin/classifier", admin.classifier_info, "当前分类模型版本", roles=ADMIN,
              tag="admin"),
-    Endpoint("POST", "/api/v1/admin/classifier/reload", admin.reload_classifier, "热切换分类模型（无需重启）",
+    Endpoint("POST", "/api/v1/admin/classifier/reload", admin.reload_classifier, "热切换分类模型（无需重启，所有工作进程同步，重启后保持）",
              roles=ADMIN, body=ReloadIn, tag="admin"),
 ]
 

@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
+    # Valkey on the request path (rate counts, notifications): per-call timeout, then a circuit breaker
+    # that skips Valkey for the cooldown after this many failures in a row.
+    valkey_timeout_seconds: float = 0.25
+    valkey_breaker_failures: int = 3
+    valkey_breaker_cooldown_seconds: float = 2.0
+    # Every worker re-reads the classifier version chosen by hot reload this often.
+    classifier_poll_seconds: float = 1.0
+    # `serve --workers N`: a worker dying more than this often within the window stops the service.
+    worker_max_restarts: int = 10
+    worker_restart_window_seconds: float = 60.0
 
     @field_validator("public_base_url")
     @classmethod

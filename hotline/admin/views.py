@@ -1,4 +1,6 @@
-"""Admin endpoints: which classifier serves, and swapping in a new version without a restart."""
+"""Admin endpoints: which classifier serves, and swapping in a new version without a restart.
+
+A reload is recorded in PostgreSQL and reaches every worker within classifier_poll_seconds."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import keys
+from hotline.admin import choice
 from hotline.endpoints import SafeStr, parse_body
 from hotline.errors import ApiError, json_response
 
@@ -49,4 +52,6 @@ async def reload_classifier(request: web.Request) -> web.Response:
         version = await loop.run_in_executor(ref.executor, ref.classifier.reload, path)
     except Exception as exc:  # bad artifact: report it, keep serving the old model
         raise ApiError(422, "模型加载失败，仍使用原模型", [{"field": "model_dir", "message": str(exc)[:300]}])
+    # recorded only once it loaded here: the other workers follow the row (hotline.admin.choice)
+    await choice.choose(request.app[keys.POOL], str(path), version, request[keys.PRINCIPAL].token_id)
     return json_response({"version": version})
