@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hotline.credentials import (PG_PASSWORD_FILE, VALKEY_PASSWORD_FILE, passworded_valkey_class, secret_in,
                                  valkey_answers, valkey_require, without_trust, write_private)
+from hotline.pids import clear_stale_pidfile, pid_running, read_first_int
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,7 @@ class EmbeddedPostgres:
             log.info("reusing embedded PostgreSQL on port %s", running)
             self._no_trust()
             return self.url
-        _clear_stale_pidfile(self.data)
+        clear_stale_pidfile(self.data)
         self.port = port or free_port()
         res = _run_as(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
                                   "-l", str(self.data / "server.log"), "-o", f"-p {self.port} {START_OPTIONS}",
@@ -234,9 +235,9 @@ class EmbeddedPostgres:
 
     def revive(self) -> str:
         """Start again on the same port after the server died (crash recovery replays the WAL)."""
-        pid = _read_int_line(self.data / "postmaster.pid")
+        pid = read_first_int(self.data / "postmaster.pid")
         deadline = time.monotonic() + 5
-        while pid is not None and _pid_running(pid) and time.monotonic() < deadline:
+        while pid is not None and pid_running(pid) and time.monotonic() < deadline:
             time.sleep(0.02)  # a killed postmaster takes a moment to exit
         return self.start(port=self.port)
 
@@ -275,38 +276,6 @@ class EmbeddedPostgres:
         if res.returncode != 0:
             raise EmbeddedError(f"pg_ctl restart failed: {res.stderr.strip()}")
         return self.url
-
-
-def _clear_stale_pidfile(data: Path) -> None:
-    """Remove postmaster.pid when its process is gone or a zombie.
-
-    A killed postmaster whose parent never reaps it stays a zombie, and PostgreSQL
-    takes a live pid in the lock file for a running server: it would refuse to start."""
-    pid = _read_int_line(data / "postmaster.pid")
-    if pid is not None and not _pid_running(pid):
-        (data / "postmaster.pid").unlink(missing_ok=True)
-
-
-def _read_int_line(path: Path) -> int | None:
-    try:
-        return int(path.read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _pid_running(pid: int) -> bool:
-    """True when pid exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat_line.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _tail(path: Path, n: int = 800) -> str:

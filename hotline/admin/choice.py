@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from aiohttp import web
 
 from hotline import keys
+from hotline.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,18 @@ INSERT INTO classifier_choice (model_dir, version, chosen_by) VALUES ($1, $2, $3
 ON CONFLICT (only_row) DO UPDATE
 SET model_dir = EXCLUDED.model_dir, version = EXCLUDED.version, chosen_by = EXCLUDED.chosen_by, chosen_at = now()
 """
+
+
+def allowed_model_dir(settings, raw: str) -> Path:
+    """Only directories under <state_dir>/models (or the configured model_dir) may be loaded:
+    a model file is executable code, so the API must not point at arbitrary paths."""
+    path = Path(raw).resolve()
+    roots = [(settings.state_dir / "models").resolve()]
+    if settings.model_dir:
+        roots.append(Path(settings.model_dir).resolve())
+    if not any(path == root or root in path.parents for root in roots):
+        raise ApiError(422, "模型目录不在允许的位置", [{"field": "model_dir", "message": f"须位于 {roots[0]} 下"}])
+    return path
 
 
 async def get(db):
@@ -44,8 +58,6 @@ class Follower:
 
     async def sync(self) -> None:
         """Load the recorded version if this worker serves another one."""
-        from hotline.admin.views import allowed_model_dir
-
         models = self.app[keys.MODELS]
         if models.classifier is None:
             return

@@ -4,13 +4,13 @@ A reload is recorded in PostgreSQL and reaches every worker within classifier_po
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import keys
 from hotline.admin import choice
+from hotline.admin.choice import allowed_model_dir
 from hotline.endpoints import SafeStr, parse_body
 from hotline.errors import ApiError, json_response
 
@@ -18,18 +18,6 @@ from hotline.errors import ApiError, json_response
 class ReloadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model_dir: SafeStr = Field(..., min_length=1, max_length=500, description="模型目录（须位于状态目录的 models/ 下）")
-
-
-def allowed_model_dir(settings, raw: str) -> Path:
-    """Only directories under <state_dir>/models (or the configured model_dir) may be loaded:
-    a model file is executable code, so the API must not point at arbitrary paths."""
-    path = Path(raw).resolve()
-    roots = [(settings.state_dir / "models").resolve()]
-    if settings.model_dir:
-        roots.append(Path(settings.model_dir).resolve())
-    if not any(path == root or root in path.parents for root in roots):
-        raise ApiError(422, "模型目录不在允许的位置", [{"field": "model_dir", "message": f"须位于 {roots[0]} 下"}])
-    return path
 
 
 async def classifier_info(request: web.Request) -> web.Response:
