@@ -94,7 +94,9 @@ class Service:
         return int(lines[0]), int(lines[3])
 
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.pg_pid_port()[1]}/hotline"
+        pw = self.state / "postgres.password"
+        auth = f"postgres:{pw.read_text().strip()}" if pw.exists() else "postgres"
+        return f"postgresql://{auth}@127.0.0.1:{self.pg_pid_port()[1]}/hotline"
 
     def valkey_pid(self) -> int:
         return int((self.state / "valkey" / "valkey.pid").read_text().strip())
