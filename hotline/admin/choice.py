@@ -58,7 +58,7 @@ class Follower:
 
     async def sync(self) -> None:
         """Load the recorded version if this worker serves another one."""
-        models = self.app[keys.MODELS]
+        models = self.app[keys.REFERENCE]
         if models.classifier is None:
             return
         row = await get(self.app[keys.POOL])
