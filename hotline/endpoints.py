@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Awaitable, Callable, TypeVar
 
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, WithJsonSchema
 
 from models.enums import Role
 from hotline.errors import ApiError, json_syntax_message, validation_error
@@ -30,16 +30,45 @@ def _in_years(value):
     return value
 
 
-Day = Annotated[date, AfterValidator(_in_years)]
-Moment = Annotated[datetime, AfterValidator(_in_years)]
-# Free-text filters and identifiers: PostgreSQL text cannot hold NUL.
-SafeStr = Annotated[str, AfterValidator(lambda v: _no_nul(v))]
+YEARS_PATTERN = "^20[0-9]{2}-"  # YEAR_MIN..YEAR_MAX, as the document states it
+Day = Annotated[date, AfterValidator(_in_years),
+                WithJsonSchema({"type": "string", "format": "date", "pattern": YEARS_PATTERN})]
+Moment = Annotated[datetime, AfterValidator(_in_years),
+                   WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_PATTERN})]
+
+# The one text rule of every request string (body fields, query parameters), stated in the OpenAPI
+# document as a pattern: control characters other than tab and line breaks are refused;
+# bidirectional controls (U+202A-202E, U+2066-2069) are removed, so no text reads backwards;
+# surrounding whitespace is trimmed, and a required text must keep a visible character.
+CONTROL_CHARS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+BIDI_CHARS = "\\u202a-\\u202e\\u2066-\\u2069"
+CONTROL_RE = re.compile(f"[{CONTROL_CHARS}]")
+BIDI_RE = re.compile(f"[{BIDI_CHARS}]")
+TEXT_PATTERN = f"^[^{CONTROL_CHARS}]*$"
+NONBLANK_PATTERN = f"^[^{CONTROL_CHARS}]*[^\\s{CONTROL_CHARS}{BIDI_CHARS}][^{CONTROL_CHARS}]*$"
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("包含无效字符")
-    return value
+def clean_text(value: str) -> str:
+    """Refuse control characters, drop bidirectional controls, trim whitespace."""
+    if CONTROL_RE.search(value):
+        raise ValueError("包含无效的控制字符")
+    return BIDI_RE.sub("", value).strip()
+
+
+def _clean_any(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+# Free-text filters and identifiers: cleaned before their length is checked.
+SafeStr = Annotated[str, BeforeValidator(_clean_any)]
+
+
+def _whole_number(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A JSON integer: 5 and 5.0 are the same number in JSON; "5" and true are not numbers.
+WholeInt = Annotated[int, BeforeValidator(_whole_number)]
 
 
 # The one rule of an `area` filter, shown with every list and report that takes one (hotline.scope.report_area).

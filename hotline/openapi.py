@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import re
 
-from hotline.endpoints import Endpoint
+from hotline.endpoints import NONBLANK_PATTERN, TEXT_PATTERN, Endpoint
+
+# Printable characters once surrounding whitespace is trimmed (tickets.views.idempotency_key).
+_UNPRINTABLE = "\\x00-\\x1f\\x7f-\\xa0\\xad\\u2028\\u2029\\u200b-\\u200f\\u2060-\\u206f\\ufeff"
+KEY_PATTERN = f"^\\s*[^\\s{_UNPRINTABLE}]([^{_UNPRINTABLE}]*[^\\s{_UNPRINTABLE}])?\\s*$"
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -16,8 +20,10 @@ ERROR_SCHEMA = {
 }
 
 
-def _schema(model, components: dict) -> dict:
+def _schema(model, components: dict, request: bool = False) -> dict:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    if request:
+        describe_text(schema)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
@@ -36,6 +42,20 @@ def _inline(schema, defs: dict):
     return schema
 
 
+def describe_text(schema) -> None:
+    """State the service's text rule (endpoints.clean_text) on every free-text string of a request schema."""
+    if isinstance(schema, list):
+        for item in schema:
+            describe_text(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not any(k in schema for k in ("pattern", "enum", "const", "format")):
+        schema["pattern"] = NONBLANK_PATTERN if schema.get("minLength", 0) >= 1 else TEXT_PATTERN
+    for value in schema.values():
+        describe_text(value)
+
+
 def _query_schema(prop: dict, defs: dict) -> dict:
     """A query parameter's type as the model validates it; an absent parameter stands for null."""
     prop = _inline(prop, defs)
@@ -47,6 +67,7 @@ def _query_schema(prop: dict, defs: dict) -> dict:
     if prop.get("default", 0) is None:
         del prop["default"]
     prop.pop("description", None)
+    describe_text(prop)
     return prop
 
 
@@ -65,7 +86,9 @@ def _parameters(ep: Endpoint) -> list[dict]:
         params.extend(query_parameters(ep.query))
     if ep.method == "POST" and ep.path == "/api/v1/tickets":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                       "schema": {"type": "string", "maxLength": 128}})
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 128,
+                                  "pattern": KEY_PATTERN},
+                       "description": "幂等键：1 到 128 个可打印字符（首尾空白不计），同一键的重试返回原工单"})
     return params
 
 
@@ -93,7 +116,8 @@ def _operation(ep: Endpoint, components: dict) -> dict:
         op["security"] = [{"bearer": []}]
         op["x-roles"] = sorted(r.value for r in ep.roles)
     if ep.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(ep.body, components)}}}
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _schema(ep.body, components, request=True)}}}
     return op
 
 

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.endpoints import SafeStr
+
 
 class Satisfaction(StrEnum):
     SATISFIED = "satisfied"
@@ -44,12 +46,15 @@ def rate_weights(settings) -> tuple[float, float, float]:
 class CallbackIn(BaseModel):
     """What the agent recorded after phoning the requester."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"reached": {"const": True}}, "required": ["reached"]},
+        "then": {"required": ["satisfaction", "solved"],
+                 "properties": {"satisfaction": {"type": "string"}, "solved": {"type": "string"}}}})
 
     reached: bool = Field(description="是否联系上诉求人")
     satisfaction: Satisfaction | None = Field(None, description="满意 / 基本满意 / 不满意（联系上时必填）")
     solved: Solved | None = Field(None, description="已解决 / 未解决（联系上时必填）")
-    comment: str = Field("", max_length=1000, description="诉求人意见")
+    comment: SafeStr = Field("", max_length=1000, description="诉求人意见")
 
 
 class SurveyIn(BaseModel):
@@ -59,7 +64,7 @@ class SurveyIn(BaseModel):
 
     satisfaction: Satisfaction
     solved: Solved
-    comment: str = Field("", max_length=1000)
+    comment: SafeStr = Field("", max_length=1000)
 
 
 class CallbackLinkIn(BaseModel):

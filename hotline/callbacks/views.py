@@ -31,7 +31,8 @@ async def record_callback(request: web.Request) -> web.Response:
     if body.reached:
         missing = [f for f in ("satisfaction", "solved") if getattr(body, f) is None]
         if missing:
-            raise ApiError(422, "请求参数校验失败", [{"field": f, "message": "联系上诉求人时必填"} for f in missing])
+            raise ApiError(422, "请求参数校验失败", [{"field": f, "message": "联系上诉求人时必填", "type": "missing"}
+                                                     for f in missing])
     elif body.satisfaction is not None or body.solved is not None:
         raise ApiError(422, "请求参数校验失败", [{"field": "reached", "message": "未联系上时不能填写满意度和解决情况"}])
     row = await get_visible(request)

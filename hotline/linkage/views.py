@@ -10,7 +10,7 @@ from hotline.errors import ApiError, json_response
 from hotline.linkage import service
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.tickets import flows, service as tickets
-from hotline.tickets.schemas import TicketIn
+from hotline.tickets.schemas import TicketIn, check_credit_code
 from hotline.tickets.serialize import ticket_out
 from models.enums import Channel
 
@@ -20,6 +20,7 @@ async def receive_handoff(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     principal = request[keys.PRINCIPAL]
     body = await parse_body(request, HandoffIn, settings.max_body_bytes)
+    check_credit_code(body.requester)
     pool = request.app[keys.POOL]
     existing = await service.ticket_for_incident(pool, body.incident_no)
     created, row = False, None

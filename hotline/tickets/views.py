@@ -8,7 +8,7 @@ from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
 from hotline.tickets import flows, service
-from hotline.tickets.schemas import TicketIn, TicketQuery
+from hotline.tickets.schemas import TicketIn, TicketQuery, check_credit_code
 from hotline.tickets.serialize import ticket_out
 
 IDEMPOTENCY_MAX = 128
@@ -28,6 +28,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     principal = request[keys.PRINCIPAL]
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
+    check_credit_code(data.requester)
     key = idempotency_key(request)
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.endpoints import PAGE_SIZE_MAX, Cursor
+from hotline.endpoints import PAGE_SIZE_MAX, Cursor, SafeStr, WholeInt
 from pydantic import BaseModel, Field, field_validator
 
 from hotline.tickets.schemas import Strict, clean_text
@@ -37,7 +37,7 @@ class DispatchIn(_Text):
     area_code: str | None = Field(None, pattern=r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$",
                                   description="事发地（工单缺少或需更正时）")
     unit_code: str | None = UNIT_CODE
-    support_codes: list[str] = Field(default_factory=list, max_length=10, description="指定协办单位编码")
+    support_codes: list[SafeStr] = Field(default_factory=list, max_length=10, description="指定协办单位编码")
     tier: Tier | None = Field(None, description="人工指定派单层级")
     category_class: str | None = Field(None, max_length=32, description="时限类别：consult/simple/ordinary/complex")
     reason: str = Field("", max_length=1000)
@@ -49,7 +49,7 @@ class RedispatchIn(_Text):
     unit_code: str | None = UNIT_CODE
     category: str | None = Field(None, min_length=1, max_length=64)
     tier: Tier | None = None
-    support_codes: list[str] = Field(default_factory=list, max_length=10)
+    support_codes: list[SafeStr] = Field(default_factory=list, max_length=10)
     reason: str = Field(..., min_length=1, max_length=1000)
 
 
@@ -65,7 +65,7 @@ class ReturnIn(_Text):
 
 
 class ExtensionIn(_Text):
-    days: int = Field(..., ge=1, le=60, description="申请延期的工作日数")
+    days: WholeInt = Field(..., ge=1, le=60, description="申请延期的工作日数")
     reason: str = Field(..., min_length=1, max_length=1000)
 
 
