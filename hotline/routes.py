@@ -20,6 +20,8 @@ from hotline.reports import dashboard, stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
+from hotline.requester import views as requester
+from hotline.requester.schemas import LookupIn, LookupOut
 from hotline.tickets import views as tickets
 from hotline.tickets.schemas import HistoryOut, TicketDetail, TicketIn, TicketOut, TicketPage, TicketQuery
 from hotline.workflow import schemas as wf, views as workflow
@@ -131,6 +133,18 @@ CALLBACKS = [
              media_type="text/html", precheck=survey_page.precheck),
 ]
 
+# The requester's status lookup: no token; the ticket number and its query code are the credential.
+REQUESTER = [
+    Endpoint("POST", "/api/v1/lookup", requester.lookup_json,
+             "诉求人查询办理进度（工单号 + 查询码；不含个人信息；错误返回 404，按工单号和来源地址限次）",
+             body=LookupIn, response=LookupOut, tag="requester",
+             extra_responses={404: {"description": "工单号或查询码不正确"}, 429: {"description": "查询过于频繁"}}),
+    Endpoint("GET", "/lookup", requester.page, "诉求人办理进度查询页面（无需登录）", tag="requester",
+             media_type="text/html"),
+    Endpoint("POST", "/lookup", requester.page_submit, "诉求人办理进度查询（表单）", tag="requester",
+             media_type="text/html"),
+]
+
 DASHBOARD = [
     Endpoint("GET", "/dashboard", dashboard.dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard",
              media_type="text/html"),
@@ -157,4 +171,4 @@ REFERENCE = [
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
-    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]
+    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)
     public_rate_per_minute: int = 120      # per client address, on routes without a token (survey links)
     auth_fail_per_minute: int = 20         # per client address: failed authentications before 429s
+    # Status lookups by ticket number + query code (hotline/requester): every attempt, right or wrong,
+    # takes from a bucket of its ticket number and one of its client address, so codes cannot be guessed.
+    lookup_per_ticket_per_minute: int = Field(6, ge=1, le=1000)
+    lookup_per_client_per_minute: int = Field(30, ge=1, le=10000)
     max_streams: int = 200                 # open event streams per worker process
     max_streams_per_token: int = 4
     # Callbacks (回访) and rates.

@@ -169,6 +169,7 @@ class TicketOut(BaseModel):
     confidential: bool
     created_at: datetime
     updated_at: datetime
+    lookup_code: str | None = Field(None, description="查询码（仅登记时返回，告知诉求人；凭工单号和查询码查询办理进度）")
 
 
 class ReplyOut(BaseModel):

@@ -47,7 +47,7 @@ INTAKE_COLUMNS = (
     "category_code", "category_confidence", "model_version", "disposition", "unit_id",
     "created_by", "idempotency_key", "request_hash",
     "category_source", "split_reasons", "split_review", "triage_reason", "police_incident_no",
-    "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at",
+    "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at", "lookup_code_hash",
 )
 
 # Intake's write for one or several requests: each ticket with its units and events, in one statement
@@ -164,6 +164,11 @@ async def receive_tickets(conn: asyncpg.Connection, docs: list[dict]) -> list[as
     rows = await conn.fetch(RECEIVE_TICKETS, docs)
     by_n = {r["n"]: r for r in rows}
     return [by_n.get(n) for n in range(1, len(docs) + 1)]
+
+
+async def set_lookup_code(pool: asyncpg.Pool, ticket_id: int, code_hash: bytes) -> None:
+    """A new query code for a ticket (an intake retry: the first answer, with its code, was lost)."""
+    await pool.execute("UPDATE tickets SET lookup_code_hash = $2 WHERE id = $1", ticket_id, code_hash)
 
 
 GET_BY_KEY = "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2"

@@ -7,6 +7,7 @@ from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
+from hotline.requester import codes
 from hotline.tickets import flows, service
 from hotline.tickets.schemas import TicketIn, TicketQuery, check_credit_code
 from hotline.tickets.serialize import ticket_out
@@ -30,16 +31,22 @@ async def create_ticket(request: web.Request) -> web.Response:
     data = await parse_body(request, TicketIn, settings.max_body_bytes)
     check_credit_code(data.requester)
     key = idempotency_key(request)
+    # The query code the agent reads out to the requester; only its salted hash is stored.
+    code = codes.new_code()
+    code_hash = codes.digest(code)
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,
-                                       now=wallclock.now(request.app))
+                                       now=wallclock.now(request.app),
+                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()})
     ticket_id = row["id"]
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
     if not created:
+        # A retry of a request whose answer (and code) was lost: the ticket gets a new code.
+        await service.set_lookup_code(request.app[keys.POOL], ticket_id, code_hash)
         headers["Idempotent-Replayed"] = "true"
-    return json_response(ticket_out(row, principal), status=201, headers=headers)
+    return json_response({**ticket_out(row, principal), "lookup_code": code}, status=201, headers=headers)
 
 
 async def get_visible(request: web.Request):

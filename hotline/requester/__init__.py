@@ -1,0 +1,1 @@
+"""The requester's side (#17): status lookup by ticket number and query code."""
