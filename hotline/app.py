@@ -40,9 +40,10 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_route(ep.method, ep.path, ep.handler, name=ep.name)
     from hotline.escalation.scheduler import scheduler_ctx
     from hotline.linkage.worker import delivery_ctx
+    from hotline.requester.sms_worker import sms_ctx
 
     from hotline.admin.choice import follow_ctx
 
-    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, follow_ctx, delivery_ctx,
+    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, follow_ctx, delivery_ctx, sms_ctx,
                             scheduler_ctx])
     return app

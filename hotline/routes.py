@@ -21,7 +21,7 @@ from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
 from hotline.requester import views as requester
-from hotline.requester.schemas import LookupIn, LookupOut
+from hotline.requester.schemas import LookupIn, LookupOut, SmsOutboxQuery
 from hotline.tickets import views as tickets
 from hotline.tickets.schemas import HistoryOut, TicketDetail, TicketIn, TicketOut, TicketPage, TicketQuery
 from hotline.workflow import schemas as wf, views as workflow
@@ -139,6 +139,9 @@ REQUESTER = [
              "诉求人查询办理进度（工单号 + 查询码；不含个人信息；错误返回 404，按工单号和来源地址限次）",
              body=LookupIn, response=LookupOut, tag="requester",
              extra_responses={404: {"description": "工单号或查询码不正确"}, 429: {"description": "查询过于频繁"}}),
+    Endpoint("GET", "/api/v1/sms/outbox", requester.sms_outbox,
+             "诉求人短信发送状态（受理通知含查询码、办结评价含回访链接、重办通知；发送失败需人工处理）",
+             roles=HOTLINE, query=SmsOutboxQuery, tag="requester", scope="list"),
     Endpoint("GET", "/lookup", requester.page, "诉求人办理进度查询页面（无需登录）", tag="requester",
              media_type="text/html"),
     Endpoint("POST", "/lookup", requester.page_submit, "诉求人办理进度查询（表单）", tag="requester",

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     linkage_poll_seconds: float = 1.0
     linkage_backoff_max_seconds: float = 300.0
     linkage_timeout_seconds: float = 5.0
+    # SMS to requesters (hotline/requester/sms_worker.py); unset: messages wait in the outbox as pending.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str = ""
+    sms_max_attempts: int = Field(8, ge=1, le=100)
+    sms_poll_seconds: float = 1.0
+    sms_backoff_max_seconds: float = 300.0
+    sms_timeout_seconds: float = 5.0
     # Load shedding and rate limits (hotline/admission.py; requests per minute, 0 turns one off).
     max_inflight: int = 256
     rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)

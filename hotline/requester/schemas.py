@@ -30,3 +30,12 @@ class LookupOut(BaseModel):
     reply_by: datetime | None
     deadline_provisional: bool
     reply: LookupReply | None
+
+
+class SmsOutboxQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: str | None = Field(None, pattern="^(pending|sent|failed|skipped)$",
+                              description="pending 待发送 / sent 已发送 / failed 发送失败 / skipped 无需发送")
+    ticket_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    limit: int = Field(100, ge=1, le=500)

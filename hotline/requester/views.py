@@ -10,10 +10,12 @@ from html import escape
 from aiohttp import web
 
 from hotline import keys
-from hotline.endpoints import parse_body
+from hotline.endpoints import parse_body, parse_query
 from hotline.errors import ApiError, json_response
-from hotline.requester import lookup
-from hotline.requester.schemas import LookupIn
+from hotline.jsoncodec import iso
+from hotline.requester import lookup, sms
+from hotline.requester.schemas import LookupIn, SmsOutboxQuery
+from hotline.tickets.serialize import mask_phone
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
@@ -76,3 +78,13 @@ async def page_submit(request: web.Request) -> web.Response:
     except ApiError as exc:
         return _page(_form(ticket_no, exc.message), exc.status, exc.headers)
     return _page(_result(view))
+
+
+async def sms_outbox(request: web.Request) -> web.Response:
+    """Texts to requesters with their delivery state (failed ones need a person); phones masked, no texts."""
+    q = parse_query(request, SmsOutboxQuery)
+    rows = await sms.listing(request.app[keys.POOL], request[keys.PRINCIPAL], q.state, q.ticket_id, q.limit)
+    items = [{**dict(r), "phone": mask_phone(r["phone"]), "kind_label": sms.KIND_LABELS[r["kind"]],
+              "state_label": sms.STATE_LABELS[r["state"]],
+              **{k: iso(r[k]) for k in ("created_at", "next_attempt_at", "sent_at")}} for r in rows]
+    return json_response({"items": items})

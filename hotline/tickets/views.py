@@ -7,7 +7,7 @@ from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
-from hotline.requester import codes
+from hotline.requester import codes, sms
 from hotline.tickets import flows, service
 from hotline.tickets.schemas import TicketIn, TicketQuery, check_credit_code
 from hotline.tickets.serialize import ticket_out
@@ -40,6 +40,7 @@ async def create_ticket(request: web.Request) -> web.Response:
                                        extra={"lookup_code_hash": "\\x" + code_hash.hex()})
     ticket_id = row["id"]
     if created:
+        await sms.enqueue_accepted(request.app[keys.POOL], row, code)
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
     if not created:
