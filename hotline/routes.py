@@ -20,6 +20,8 @@ from hotline.reports import dashboard, stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
+from hotline.reviews import views as reviews
+from hotline.reviews.schemas import ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
 from hotline.requester import views as requester
 from hotline.requester.schemas import LookupIn, LookupOut, SmsOutboxQuery
 from hotline.tickets import views as tickets
@@ -148,6 +150,24 @@ REQUESTER = [
              media_type="text/html"),
 ]
 
+# 差评处置: bad reviews opened by unsatisfied callback results ({id} is the review's id).
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+REVIEWS = [
+    Endpoint("GET", "/api/v1/bad-reviews", reviews.list_reviews,
+             "差评列表（不满意的回访结果自动生成；可按认定结果、待整改/待回复筛选；承办单位只见本单位）",
+             roles=STAFF, query=ReviewQuery, tag="reviews", scope="list"),
+    Endpoint("POST", "/api/v1/bad-reviews/{id}/ruling", reviews.rule_review,
+             "差评认定（有效/无效，须写理由；有效差评按工作日计整改时限）",
+             roles=SUPERVISORS, body=RulingIn, tag="reviews"),
+    Endpoint("POST", "/api/v1/bad-reviews/{id}/rectification", reviews.rectify_review,
+             "承办单位提交有效差评整改情况", roles=frozenset({Role.HANDLER}), body=TextIn, tag="reviews"),
+    Endpoint("POST", "/api/v1/bad-reviews/{id}/reply", reviews.reply_review,
+             "实名差评回复诉求人（承办单位或热线）", roles=STAFF, body=TextIn, tag="reviews"),
+    Endpoint("GET", "/api/v1/reports/bad-reviews", reviews.review_rates,
+             "差评处置统计：整改率（有效差评已整改/有效差评）、回复率（实名差评已回复/需回复的实名差评），按单位",
+             roles=HOTLINE, query=ReviewRatesQuery, tag="reports", scope="area"),
+]
+
 DASHBOARD = [
     Endpoint("GET", "/dashboard", dashboard.dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard",
              media_type="text/html"),
@@ -174,4 +194,4 @@ REFERENCE = [
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
-    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]
+    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     # Least time between two unreachable attempts of one round: three calls in a minute are not three tries.
     callback_min_spacing_minutes: float = Field(30, ge=0, le=24 * 60)
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
+    bad_review_rectify_days: int = Field(5, ge=1, le=60)  # working days for a valid bad review's rectification
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
     # Valkey on the request path (rate counts, notifications): per-call timeout, then a circuit breaker

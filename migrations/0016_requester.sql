@@ -52,4 +52,45 @@ CREATE TRIGGER tickets_requester_sms AFTER UPDATE OF status, reopen_count ON tic
     FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status OR NEW.reopen_count IS DISTINCT FROM OLD.reopen_count)
     EXECUTE FUNCTION enqueue_requester_sms();
 
+-- 差评处置: an unsatisfied callback result (phone or link) opens a bad review; a supervisor rules it
+-- valid or not with a reason; a valid one needs the unit's rectification by a working-day deadline,
+-- a real-name one (the requester gave a name) a reply to the requester (hotline/reviews).
+CREATE TABLE bad_reviews (
+    id            bigserial PRIMARY KEY,
+    ticket_id     bigint NOT NULL REFERENCES tickets (id),
+    round         int NOT NULL,
+    unit_id       int REFERENCES units (id),        -- the unit whose reply was rated
+    via           text NOT NULL,
+    comment       text NOT NULL DEFAULT '',
+    real_name     boolean NOT NULL,
+    opened_at     timestamptz NOT NULL DEFAULT now(),
+    ruling        text NOT NULL DEFAULT 'pending' CHECK (ruling IN ('pending', 'valid', 'invalid')),
+    ruling_reason text NOT NULL DEFAULT '',
+    ruled_by      int REFERENCES api_tokens (id),
+    ruled_at      timestamptz,
+    rectify_by    timestamptz,
+    rectification text NOT NULL DEFAULT '',
+    rectified_by  int REFERENCES api_tokens (id),
+    rectified_at  timestamptz,
+    reply         text NOT NULL DEFAULT '',
+    replied_by    int REFERENCES api_tokens (id),
+    replied_at    timestamptz,
+    UNIQUE (ticket_id, round),
+    CHECK ((ruling = 'valid') = (rectify_by IS NOT NULL))
+);
+CREATE INDEX bad_reviews_open ON bad_reviews (opened_at);
+
+CREATE FUNCTION open_bad_review() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO bad_reviews (ticket_id, round, unit_id, via, comment, real_name, opened_at)
+    SELECT NEW.ticket_id, NEW.round, NEW.unit_id, NEW.via, NEW.comment, t.requester_name <> '', NEW.at
+    FROM tickets t WHERE t.id = NEW.ticket_id
+    ON CONFLICT (ticket_id, round) DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER callback_results_bad_review AFTER INSERT ON callback_results
+    FOR EACH ROW WHEN (NEW.outcome = 'reached' AND NEW.satisfaction = 'unsatisfied')
+    EXECUTE FUNCTION open_bad_review();
+
 COMMIT;

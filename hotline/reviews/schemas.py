@@ -1,0 +1,40 @@
+"""Request shapes of bad-review handling (差评处置)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hotline.endpoints import Day
+from hotline.tickets.schemas import clean_text
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text(v: str) -> str:
+    v = clean_text(v)
+    if not v:
+        raise ValueError("不能为空")
+    return v
+
+
+class RulingIn(Strict):
+    valid: bool = Field(..., description="true：有效差评（须整改）；false：无效差评")
+    reason: str = Field(..., min_length=1, max_length=1000, description="认定理由")
+    _clean = field_validator("reason")(_text)
+
+
+class TextIn(Strict):
+    text: str = Field(..., min_length=1, max_length=2000)
+    _clean = field_validator("text")(_text)
+
+
+class ReviewQuery(Strict):
+    ruling: str | None = Field(None, pattern="^(pending|valid|invalid)$", description="pending 待认定 / valid 有效 / invalid 无效")
+    todo: str | None = Field(None, pattern="^(rectify|reply)$", description="rectify：待整改；reply：待回复（实名）")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class ReviewRatesQuery(Strict):
+    opened_from: Day = Field(..., description="差评产生日期起（含，北京时间）")
+    opened_to: Day = Field(..., description="差评产生日期止（含，北京时间）")
