@@ -36,5 +36,5 @@ class ReviewQuery(Strict):
 
 
 class ReviewRatesQuery(Strict):
-    opened_from: Day = Field(..., description="差评产生日期起（含，北京时间）")
-    opened_to: Day = Field(..., description="差评产生日期止（含，北京时间）")
+    from_: Day | None = Field(None, alias="from", description="差评产生日期起（含，北京时间），默认 to 前 29 天")
+    to: Day | None = Field(None, description="差评产生日期止（含，北京时间），默认今天")

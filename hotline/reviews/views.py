@@ -126,17 +126,20 @@ def _rate(num: int, den: int) -> float | None:
 
 async def review_rates(request: web.Request) -> web.Response:
     q = parse_query(request, ReviewRatesQuery)
-    if q.opened_to < q.opened_from:
-        raise ApiError(422, "请求参数校验失败", [{"field": "opened_to", "message": "不能早于 opened_from"}])
-    start = datetime.combine(q.opened_from, time(0), SHANGHAI)
-    end = datetime.combine(q.opened_to + timedelta(days=1), time(0), SHANGHAI)
-    rows = await service.rates(request.app[keys.POOL], request[keys.PRINCIPAL], start, end,
-                               app_now(request.app))
+    now = app_now(request.app)
+    last = q.to or now.astimezone(SHANGHAI).date()
+    first = q.from_ or last - timedelta(days=29)
+    if last < first:
+        raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
+    start = datetime.combine(first, time(0), SHANGHAI)
+    end = datetime.combine(last + timedelta(days=1), time(0), SHANGHAI)
+    rows = await service.rates(request.app[keys.POOL], request[keys.PRINCIPAL], start, end, now)
     items = [{**dict(r), "rectification_rate": _rate(r["rectified"], r["valid"]),
               "reply_rate": _rate(r["replied"], r["real_name"])} for r in rows]
     counts = ("opened", "pending", "valid", "rectified", "rectify_overdue", "real_name", "replied")
     total = {c: sum(i[c] for i in items) for c in counts}
     total.update(rectification_rate=_rate(total["rectified"], total["valid"]),
                  reply_rate=_rate(total["replied"], total["real_name"]))
-    return json_response({"labels": {"rectification_rate": "整改率", "reply_rate": "回复率"},
+    return json_response({"from": first.isoformat(), "to": last.isoformat(),
+                          "labels": {"rectification_rate": "整改率", "reply_rate": "回复率"},
                           "items": items, "total": total})

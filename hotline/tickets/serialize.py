@@ -46,7 +46,8 @@ def sees_id_number(principal: Principal) -> bool:
 # (times in Beijing time). A new plain ticket column therefore needs its migration, BASE_COLUMNS
 # (tickets/service.py) and a TicketOut field, plus INTAKE_COLUMNS when intake sets it.
 DERIVED = frozenset({"channel_label", "requester", "urgency_label", "status_label", "category",
-                     "disposition_label", "deadline_provisional", "unit"})
+                     "disposition_label", "deadline_provisional", "unit",
+                     "lookup_code"})  # the query code: told once, by intake (only its hash is a column)
 PLAIN = tuple(f for f in TicketOut.model_fields if f not in DERIVED)
 
 

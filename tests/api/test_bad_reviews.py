@@ -7,7 +7,7 @@ from datetime import datetime
 from models.enums import Role
 from routing.calendar import add_working_days
 
-TODAY = {"opened_from": "2026-01-01", "opened_to": "2099-12-31"}
+TODAY = {"from": "2026-01-01", "to": "2099-12-31"}
 
 
 async def _replied(client, agent, tokens, name="张先生") -> tuple[dict, dict]:
@@ -109,6 +109,5 @@ async def test_satisfied_result_opens_no_review(client, agent, tokens):
     cb = {"reached": True, "satisfaction": "satisfied", "solved": "solved"}
     assert (await client.post(f"/api/v1/tickets/{t['id']}/callback", json=cb, headers=agent)).status == 200
     assert await _review_of(client, agent, t["id"]) is None
-    bad = await client.get("/api/v1/reports/bad-reviews", params={"opened_from": "2026-02-01",
-                                                                 "opened_to": "2026-01-01"}, headers=agent)
+    bad = await client.get("/api/v1/reports/bad-reviews", params={"from": "2026-02-01", "to": "2026-01-01"}, headers=agent)
     assert bad.status == 422
