@@ -34,10 +34,12 @@ def render(kind: str, values: dict) -> str:
     return templates()[kind].format(**values)
 
 
+# An intake retry (same idempotency key) gives the ticket a new code: a text not sent yet takes it
+# (one sent already carried the old one); a retry also queues the text if the first try never did.
 ENQUEUE = """
 INSERT INTO sms_outbox (ticket_id, kind, idempotency_key, phone, params)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (idempotency_key) DO UPDATE SET params = EXCLUDED.params WHERE sms_outbox.state = 'pending'
 RETURNING id
 """
 

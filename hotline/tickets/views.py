@@ -39,8 +39,8 @@ async def create_ticket(request: web.Request) -> web.Response:
                                        now=wallclock.now(request.app),
                                        extra={"lookup_code_hash": "\\x" + code_hash.hex()})
     ticket_id = row["id"]
+    await sms.enqueue_accepted(request.app[keys.POOL], row, code)
     if created:
-        await sms.enqueue_accepted(request.app[keys.POOL], row, code)
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
     if not created:

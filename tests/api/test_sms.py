@@ -178,3 +178,14 @@ async def test_the_services_own_worker_sends(settings, agent, pool):
             await asyncio.sleep(0.1)
     await gw_server.stop()
     assert t["lookup_code"] in gw_server.sent[f"sms:accepted:{t['ticket_no']}"]["text"]
+
+
+async def test_an_intake_retry_gives_the_waiting_text_the_new_code(client, agent, pool):
+    body = {"channel": "phone", "area_code": "320682", "requester": {"phone": "13900004444"},
+            "content": "小区门口路灯坏了两个星期，晚上走路很危险。"}
+    key = {**agent, "Idempotency-Key": "sms-retry-1"}
+    first = await (await client.post("/api/v1/tickets", json=body, headers=key)).json()
+    second = await (await client.post("/api/v1/tickets", json=body, headers=key)).json()
+    assert second["id"] == first["id"]
+    rows = await _rows(pool, first["id"])
+    assert len(rows) == 1 and rows[0]["params"]["code"] == second["lookup_code"]
