@@ -11,6 +11,7 @@ from hotline.admin import views as admin
 from hotline.admin.views import ReloadIn
 from hotline.callbacks import survey_page, views as callbacks
 from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
+from hotline.duplicates import schemas as dup, views as duplicates
 from hotline.endpoints import Endpoint
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
@@ -79,6 +80,23 @@ WORKFLOW = [
              roles=HOTLINE, query=wf.ReturnQueueQuery, response=wf.QueuePage, tag="workflow", scope="list"),
     Endpoint("GET", "/api/v1/queues/extensions", workflow.extension_queue, "待审批延期申请队列",
              roles=HOTLINE, query=wf.QueueQuery, response=wf.QueuePage, tag="workflow", scope="list"),
+]
+
+# Repeat calls and merged tickets (#16): actions of the state machine, run by hotline.duplicates.
+DUPLICATES = [
+    Endpoint("GET", "/api/v1/tickets/{id}/candidates", duplicates.candidates,
+             "疑似同一诉求的工单（同一来电号码 7 日内、同一区县同类别 3 日内、内容相近），附理由",
+             roles=HOTLINE, query=dup.CandidatesQuery, tag="duplicates", scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}/links", duplicates.links,
+             "工单的追加来电（次数与来电人）、并单与关联工单",
+             roles=STAFF, tag="duplicates", scope="ticket"),
+    transition("add-repeat", "add_repeat", "追加：本次来电记为主工单的重复来电，本工单按重复来电归档", dup.LeadIn,
+               run=duplicates.run_add_repeat),
+    transition("merge", "merge", "并单：本工单并入主工单归档，承办单位只办主工单", dup.LeadIn,
+               run=duplicates.run_merge),
+    transition("link", "link", "关联：与另一工单建立关联，各自办理", dup.LinkIn, run=duplicates.run_link),
+    transition("unmerge", "unmerge", "撤销追加/并单（须说明原因），工单退回待分拣", dup.UnmergeIn,
+               run=duplicates.run_unmerge),
 ]
 
 LINKAGE_110 = [
@@ -194,4 +212,5 @@ REFERENCE = [
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
-    return [*SYSTEM, *TICKETS, *WORKFLOW, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS, *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]
+    return [*SYSTEM, *TICKETS, *WORKFLOW, *DUPLICATES, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS,
+            *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]

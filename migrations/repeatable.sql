@@ -72,8 +72,14 @@ BEGIN
         PERFORM rollup_bump(n, rollup_day(coalesce(n.dispatched_at, now())), coalesce(o.unit_id, n.unit_id),
                             'reopened', n.reopen_count - coalesce(o.reopen_count, 0));
     END IF;
-    IF n.status = 'closed' AND o.status IS DISTINCT FROM 'closed' THEN
+    IF n.status = 'closed' AND o.status IS DISTINCT FROM 'closed' AND n.merged_into IS NULL THEN
         PERFORM rollup_bump(n, rollup_day(coalesce(n.closed_at, now())), n.unit_id, 'closed');
+    END IF;
+    -- 追加/并单 (#16): each call still counts as received (受理量 = callers), but the matter is the lead's:
+    -- a folded call's dispatch that was never signed leaves the unit's counts, and it never counts as closed.
+    IF o.id IS NOT NULL AND o.merged_into IS NULL AND n.merged_into IS NOT NULL
+       AND o.dispatched_at IS NOT NULL AND o.signed_at IS NULL THEN
+        PERFORM rollup_bump(n, rollup_day(o.dispatched_at), o.unit_id, 'dispatched', -1);
     END IF;
 END $$;
 
@@ -118,7 +124,8 @@ CREATE OR REPLACE TRIGGER tickets_rollup_update AFTER UPDATE ON tickets
                     OR OLD.replied_at IS DISTINCT FROM NEW.replied_at
                     OR OLD.claimed_solved IS DISTINCT FROM NEW.claimed_solved
                     OR OLD.reopen_count IS DISTINCT FROM NEW.reopen_count
-                    OR OLD.status IS DISTINCT FROM NEW.status)
+                    OR OLD.status IS DISTINCT FROM NEW.status
+                    OR OLD.merged_into IS DISTINCT FROM NEW.merged_into)
     EXECUTE FUNCTION rollup_tickets_trigger();
 
 -- Returns (退单) count for the returning unit on the day of the return.

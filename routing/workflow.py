@@ -55,6 +55,8 @@ def _a(code: str, label: str, sources, target, roles, clock: str | None = None) 
 
 
 _HOTLINE = (R.AGENT, R.SUPERVISOR, R.ADMIN)
+# A call not yet answered: it can still be folded into another ticket (追加 / 并单).
+_UNANSWERED = (S.RECEIVED, S.TRIAGE, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RETURNED)
 
 ACTIONS: dict[str, Action] = {a.code: a for a in (
     _a("triage", "分拣", [S.RECEIVED], S.TRIAGE, [R.AGENT, R.ADMIN]),
@@ -74,6 +76,12 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     _a("reopen", "重办", [S.REPLIED, S.CLOSED], S.DISPATCHED, _HOTLINE),
     _a("close", "归档", [S.REPLIED], S.CLOSED, _HOTLINE),
     _a("transfer_110", "移交110", [S.RECEIVED, S.TRIAGE], S.TRANSFERRED, [R.AGENT, R.LINKAGE, R.ADMIN]),
+    # Repeat calls and merged tickets (#16): this ticket is closed into a lead ticket, or only linked;
+    # unmerge undoes a 追加/并单 and sends the call back to triage to be dispatched on its own.
+    _a("add_repeat", "追加(重复来电)", _UNANSWERED, S.CLOSED, _HOTLINE),
+    _a("merge", "并单", _UNANSWERED, S.CLOSED, _HOTLINE),
+    _a("link", "关联", [*_UNANSWERED, S.REPLIED, S.CLOSED], None, _HOTLINE),
+    _a("unmerge", "撤销并单", [S.CLOSED], S.TRIAGE, _HOTLINE),
 )}
 
 # Taken by the system itself, never by a caller (no role, no endpoint): the escalation sweep's 提级
@@ -119,6 +127,7 @@ class Situation:
     upheld: bool = False                 # a supervisor upheld this dispatch (维持原派): no second return
     has_unit: bool = True                # a unit to reopen the ticket with
     supporting_only: bool = False        # the caller's unit only supports (协办): notes only
+    merged: bool = False                 # closed as a repeat call or merged into a lead ticket
 
 
 def _possible(action: str, s: Situation) -> bool:
@@ -130,7 +139,8 @@ def _possible(action: str, s: Situation) -> bool:
         "decide_extension": s.pending_extension,
         "return_ticket": s.return_window_open and not s.upheld,
         "uphold": s.open_return,
-        "reopen": s.has_unit,
+        "reopen": s.has_unit and not s.merged,
+        "unmerge": s.merged,
     }.get(action, True)
 
 

@@ -173,6 +173,8 @@ async def reopen(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "reopen", now)
         row = step.row
+        if row["closed_as"] is not None:  # a repeat call or merged ticket: its matter is the lead's
+            raise refuse(step, "工单已追加或并入其他工单，请重办主工单或先撤销并单")
         if row["unit_code"] is None:
             raise refuse(step, "工单没有承办单位，无法重办")
         supports = await service.support_codes(conn, ticket_id)

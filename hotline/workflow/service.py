@@ -116,7 +116,7 @@ async def category(conn: asyncpg.Connection, code_or_name: str) -> asyncpg.Recor
 
 SITUATION = """
 SELECT t.status::text AS status, t.pauses, t.unit_id, t.dispatched_at, t.extension_days,
-       t.urgency::text AS urgency, t.category_class,
+       t.urgency::text AS urgency, t.category_class, t.closed_as IS NOT NULL AS merged,
        EXISTS (SELECT 1 FROM extension_requests e WHERE e.ticket_id = t.id AND e.state = 'pending')
            AS pending_extension,
        EXISTS (SELECT 1 FROM ticket_returns r WHERE r.ticket_id = t.id AND r.decision IS NULL) AS open_return,
@@ -145,7 +145,8 @@ async def situation(conn: asyncpg.Connection, ticket_id: int, principal: Princip
     return workflow.Situation(
         paused=is_paused(r["pauses"]), pending_extension=r["pending_extension"], extension_days_left=days_left,
         open_return=r["open_return"], return_window_open=window_open, upheld=r["upheld"],
-        has_unit=r["unit_id"] is not None, supporting_only=bool(r["supporting"]) and not lead)
+        has_unit=r["unit_id"] is not None, supporting_only=bool(r["supporting"]) and not lead,
+        merged=r["merged"])
 
 
 UPHELD = """

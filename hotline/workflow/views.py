@@ -140,9 +140,11 @@ T = "/api/v1/tickets/{id}"
 
 
 def transition_endpoint(path: str, action: str, summary: str, body: type[BaseModel] | None, *, optional: bool = False,
-            status: int = 200, reference: bool = False) -> Endpoint:
-    """A transition endpoint whose roles are the state machine's roles for the action."""
-    handler = transition(RUNS[action], body, optional=optional, status=status, needs_reference=reference)
+            status: int = 200, reference: bool = False, run: Run | None = None) -> Endpoint:
+    """A transition endpoint whose roles are the state machine's roles for the action.
+
+    run: the flow adapter, for actions of other rooms (hotline.duplicates); else RUNS[action]."""
+    handler = transition(run or RUNS[action], body, optional=optional, status=status, needs_reference=reference)
     return Endpoint("POST", f"{T}/{path}", handler, summary, roles=ACTIONS[action].roles, body=body,
                     response=m.TransitionOut, status=status, tag="workflow", scope="ticket",
                     extra_responses={"409": {"description": "当前状态不允许该操作（返回 current_status 与 allowed_actions）"}})

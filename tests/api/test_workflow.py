@@ -19,7 +19,8 @@ from routing.workflow import ACTIONS, PIPELINE_ONLY, VALID_TRANSITIONS, allowed_
 
 RUGAO, NANTONG, NANJING = "320682", "320600", "320100"
 URBAN, HOUSING, ECO = f"{RUGAO}-urban_mgmt", f"{RUGAO}-housing", f"{RUGAO}-eco_env"
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "0003_workflow.sql"
+MIGRATIONS = [Path(__file__).resolve().parents[2] / "migrations" / name
+              for name in ("0003_workflow.sql", "0015_duplicates.sql")]   # the table, then pairs added later
 
 
 class FakeClock:
@@ -144,7 +145,7 @@ async def test_happy_path_intake_to_close(wf, pool, agent, tokens, clock):
     assert replied["status"] == "replied"
     TransitionOut.model_validate(replied)  # the documented shape
     closed = await post(wf, tid, "close", agent)
-    assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen"]
+    assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen", "link"]
 
     trail = [(e["action"], e["from_status"], e["to_status"]) for e in await events(pool, tid)][-9:]
     assert trail == [("sign", "dispatched", "signed"), ("start", "signed", "in_progress"),
@@ -394,8 +395,8 @@ async def test_scope_denials(wf, pool, agent, tokens):
 
 async def test_db_trigger_rejects_an_invalid_status_change(pool):
     tid = await make_ticket(pool, "dispatched", unit=URBAN)
-    with pytest.raises(asyncpg.CheckViolationError, match="dispatched -> closed"):
-        await pool.execute("UPDATE tickets SET status = 'closed' WHERE id = $1", tid)
+    with pytest.raises(asyncpg.CheckViolationError, match="dispatched -> replied"):
+        await pool.execute("UPDATE tickets SET status = 'replied' WHERE id = $1", tid)
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
@@ -409,7 +410,8 @@ async def test_db_trigger_rejects_an_invalid_status_change(pool):
 async def test_transition_table_matches_the_state_machine(pool):
     rows = await pool.fetch("SELECT from_status::text, to_status::text FROM ticket_transitions")
     assert sorted((r[0], r[1]) for r in rows) == sorted(VALID_TRANSITIONS)
-    in_file = re.findall(r"\('([a-z_]+)', '([a-z_]+)'\)", MIGRATION.read_text(encoding="utf-8"))
+    in_file = [pair for path in MIGRATIONS
+               for pair in re.findall(r"\('([a-z_]+)', '([a-z_]+)'\)", path.read_text(encoding="utf-8"))]
     assert sorted(in_file) == sorted(VALID_TRANSITIONS)
 
 

@@ -39,6 +39,11 @@ EXPECTED = {
     "reopen": ({S.REPLIED, S.CLOSED}, S.DISPATCHED),
     "close": ({S.REPLIED}, S.CLOSED),
     "transfer_110": ({S.RECEIVED, S.TRIAGE}, S.TRANSFERRED),
+    "add_repeat": ({S.RECEIVED, S.TRIAGE, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RETURNED}, S.CLOSED),
+    "merge": ({S.RECEIVED, S.TRIAGE, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RETURNED}, S.CLOSED),
+    "link": ({S.RECEIVED, S.TRIAGE, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RETURNED, S.REPLIED, S.CLOSED},
+             SAME),
+    "unmerge": ({S.CLOSED}, S.TRIAGE),
 }
 
 ALL = list(itertools.product(Status, ACTIONS, Role))
