@@ -10,9 +10,10 @@ ALTER TABLE tickets
     ADD CONSTRAINT tickets_merged_has_lead CHECK ((closed_as IS NULL) = (merged_into IS NULL)),
     ADD CONSTRAINT tickets_not_merged_into_itself CHECK (merged_into <> id);
 
--- Candidate search (off the intake path): same caller, same county and category, recent text.
+-- Candidate search: the same caller's recent tickets. The only index intake now maintains for it;
+-- county + category + time use the existing tickets_county / tickets_created indexes (a few days
+-- of one county), so no more write cost on the intake path.
 CREATE INDEX tickets_phone_created ON tickets (requester_phone, created_at) WHERE requester_phone <> '';
-CREATE INDEX tickets_county_category_created ON tickets (county_code, category_code, created_at);
 CREATE INDEX tickets_merged_into ON tickets (merged_into) WHERE merged_into IS NOT NULL;
 
 -- Every 追加 / 并单 / 关联 between two tickets; undo stamps undone_at (rows are never deleted).
