@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.ENDPOINTS] = {ep.name: ep for ep in endpoints}
     for ep in endpoints:
         app.router.add_route(ep.method, ep.path, ep.handler, name=ep.name)
+    from hotline.disputes.court import delivery_ctx as court_ctx
     from hotline.escalation.scheduler import scheduler_ctx
     from hotline.linkage.worker import delivery_ctx
     from hotline.requester.sms_worker import sms_ctx
@@ -45,5 +46,5 @@ def create_app(settings: Settings) -> web.Application:
     from hotline.admin.choice import follow_ctx
 
     app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, follow_ctx, delivery_ctx, sms_ctx,
-                            scheduler_ctx])
+                            court_ctx, scheduler_ctx])
     return app

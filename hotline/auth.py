@@ -28,6 +28,7 @@ class Principal:
     unit_id: int | None = None
     area_code: str | None = None
     name: str = ""
+    org_id: int | None = None  # a mediator's mediation organisation
 
 
 def hash_token(secret: str) -> bytes:
@@ -40,23 +41,23 @@ def new_secret() -> str:
 
 
 CREATE_TOKEN = """
-INSERT INTO api_tokens (token_hash, role, unit_id, area_code, name, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+INSERT INTO api_tokens (token_hash, role, unit_id, area_code, name, expires_at, org_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
 """
 
 
 async def create_token(conn: asyncpg.Connection, role: Role, *, unit_id: int | None = None,
                        area_code: str | None = None, name: str = "",
-                       expires_at: datetime | None = None) -> tuple[int, str]:
+                       expires_at: datetime | None = None, org_id: int | None = None) -> tuple[int, str]:
     """Store a new token's hash and return (id, secret); the secret is shown once."""
     secret = new_secret()
     token_id = await conn.fetchval(CREATE_TOKEN, hash_token(secret), role.value, unit_id, area_code, name,
-                                   expires_at)
+                                   expires_at, org_id)
     return token_id, secret
 
 
 GET_TOKEN = """
-SELECT id, role, unit_id, area_code, name, expires_at FROM api_tokens
+SELECT id, role, unit_id, area_code, name, expires_at, org_id FROM api_tokens
 WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
 """
 # Every secret we issue has this shape; anything else is refused without a lookup.
@@ -123,7 +124,8 @@ class TokenCache:
                 self._unknown.clear()
             self._unknown[key] = fresh_until
             return None
-        principal = Principal(row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"])
+        principal = Principal(row["id"], Role(row["role"]), row["unit_id"], row["area_code"], row["name"],
+                              row["org_id"])
         if len(self._items) > 10_000:
             self._items.clear()
         expires = row["expires_at"].timestamp() if row["expires_at"] else float("inf")

@@ -54,7 +54,7 @@ async def _token(settings: Settings, args) -> str:
     conn = await db.connect(settings.database_url)
     try:
         return await create_token_for(conn, args.role, unit=args.unit, area=args.area, name=args.name,
-                                      expires_in=expires_in)
+                                      expires_in=expires_in, org=args.org)
     finally:
         await conn.close()
 
@@ -216,8 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     t = tsub.add_parser("create", help="create a token and print it (shown once)")
-    t.add_argument("--role", required=True, choices=["agent", "handler", "supervisor", "linkage", "admin"])
+    t.add_argument("--role", required=True, choices=["agent", "handler", "supervisor", "linkage", "admin", "mediator", "court"])
     t.add_argument("--unit", help="unit code or id (handler)")
+    t.add_argument("--org", help="mediation organisation code (mediator)")
     t.add_argument("--area", help="area code (supervisor)")
     t.add_argument("--name", default="")
     t.add_argument("--expires-in", help="lifetime, e.g. 90d, 12h, 30m or seconds (default: no expiry)")
@@ -237,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop"])
     p.set_defaults(func=cmd_db)
 
+    from hotline.disputes import cli as disputes_cli
+
+    disputes_cli.register(sub)
     _register_optional(sub)
     return parser
 

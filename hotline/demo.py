@@ -19,7 +19,8 @@ DEMO_SUPERVISOR_AREA = "320600"  # 南通市, which contains 如皋市
 DEMO_AREA = "320682"            # 如皋市: where the README's example happens
 # role -> token name; tokens with these names are the demo's own and are revoked on the next run
 DEMO_NAMES = {"agent": "demo agent", "supervisor": "demo 南通", "linkage": "demo 110", "admin": "demo admin",
-              "handler": "demo 如皋城管"}
+              "handler": "demo 如皋城管", "mediator": "demo 如城街道调委会", "court": "demo 如皋法院"}
+DEMO_MEDIATION_ORG = "320682-rucheng"  # 如城街道人民调解委员会: the demo mediator's organisation
 # names earlier versions gave their demo tokens
 OLD_DEMO_NAMES = ["demo 如皋住建"]
 EXAMPLE_CONTENT = "小区楼下烧烤摊每天晚上占道经营，桌椅摆满人行道，行人只能走机动车道"
@@ -45,12 +46,18 @@ async def prepare_demo(settings: Settings) -> dict[str, str]:
             if unit:
                 tokens["handler"] = await create_token_for(conn, "handler", unit=unit["code"],
                                                            name=DEMO_NAMES["handler"])
+            org = await conn.fetchrow("SELECT code, name FROM mediation_orgs WHERE code = $1", DEMO_MEDIATION_ORG)
+            if org:
+                tokens["mediator"] = await create_token_for(conn, "mediator", org=org["code"],
+                                                            name=DEMO_NAMES["mediator"])
+                tokens["court"] = await create_token_for(conn, "court", name=DEMO_NAMES["court"])
     finally:
         await conn.close()
     write_private(settings.state_dir / "demo-tokens.json", json.dumps(tokens, indent=2))
     scopes = {"handler": f"承办单位 {unit['name']}（{unit['code']}）" if unit else "",
               "supervisor": f"督办辖区 {area['name']}（{area['code']}）及下级" if area else "",
-              "agent": "热线坐席：登记、派单、回访", "admin": "管理员", "linkage": "110 联动平台"}
+              "agent": "热线坐席：登记、派单、回访", "admin": "管理员", "linkage": "110 联动平台",
+              "mediator": f"调解组织 {org['name']}（{org['code']}）" if org else "", "court": "法院诉调对接平台"}
     _print_welcome(settings, tokens, scopes)
     return tokens
 

@@ -12,6 +12,8 @@ from hotline.admin.views import ReloadIn
 from hotline.callbacks import survey_page, views as callbacks
 from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
 from hotline.duplicates import schemas as dup, views as duplicates
+from hotline.disputes import reports as dispute_reports, schemas as dsp, views as disputes
+from hotline.disputes.views import action_endpoint as case_action
 from hotline.endpoints import Endpoint
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
@@ -209,8 +211,60 @@ REFERENCE = [
              roles=ANY_ROLE, query=UnitQuery, response=UnitList, tag="reference"),
 ]
 
+# The dispute desk (矛盾纠纷多元化解): case actions take their roles from routing.disputes.workflow.ACTIONS.
+DESK = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+CASE_READERS = DESK | {Role.MEDIATOR, Role.COURT}
+COURT = frozenset({Role.COURT})
+CASE = "/api/v1/disputes/cases/{id}"
+
+DISPUTES = [
+    Endpoint("POST", "/api/v1/disputes/cases", disputes.create_case,
+             "登记纠纷案件（12345工单转纠纷、来访、网格排查；同一当事人并案或重新受理）",
+             roles=DESK | {Role.MEDIATOR}, body=dsp.CaseIn, status=201, tag="disputes",
+             extra_responses={200: {"description": "同一当事人的纠纷：并入已有案件或重新受理"}}),
+    Endpoint("POST", "/api/v1/disputes/court/referrals", disputes.court_referral,
+             "法院诉前委派调解（同一委派编号只建一案；自动受理并分派）", roles=COURT, body=dsp.CourtCaseIn,
+             status=201, tag="disputes", extra_responses={200: {"description": "同一委派编号已建案：返回原案件"}}),
+    Endpoint("GET", "/api/v1/disputes/cases", disputes.list_cases, "纠纷案件列表（按角色范围：辖区、调解组织）",
+             roles=CASE_READERS, query=dsp.CaseQuery, tag="disputes", scope="list"),
+    Endpoint("GET", CASE, disputes.get_case,
+             "纠纷案件详情（当事人、调解组织、调解场次、协议、关联工单、督办、诉调对接）",
+             roles=CASE_READERS, tag="disputes", scope="case"),
+    Endpoint("GET", f"{CASE}/events", disputes.case_events, "纠纷案件流转记录", roles=CASE_READERS,
+             tag="disputes", scope="case"),
+    case_action("accept", "accept", "受理纠纷"),
+    case_action("assign", "assign", "分派调解组织（按属地、类型、层级自动，或指定；可多家联调，第一家牵头）"),
+    case_action("sessions", "schedule_session", "安排调解（时间、地点、参加人员）", status=201),
+    case_action("minutes", "record_session", "记录调解笔录"),
+    case_action("settle", "settle", "调解成功：调解协议（重大纠纷协议须合法性审查；可申请司法确认）"),
+    case_action("review", "review", "重大纠纷调解协议合法性审查"),
+    case_action("fail", "fail", "调解不成（出路：诉讼、仲裁、行政复议、信访；可同时诉调对接）"),
+    case_action("terminate", "terminate", "终止调解"),
+    case_action("court-referral", "refer_court", "诉调对接：移送法院"),
+    case_action("confirmation", "request_confirmation", "申请司法确认"),
+    case_action("follow-up", "follow_up", "回访协议履行情况并结案"),
+    case_action("reopen", "reopen", "重新受理（纠纷再次发生）"),
+    case_action("notes", "note", "添加过程记录", status=201),
+    case_action("risk", "confirm_risk", "风险研判确认（人工确认或调整风险等级）"),
+    case_action("meetings", "convene", "召开会办（多部门联合会商，分工）", status=201),
+    Endpoint("GET", "/api/v1/disputes/orgs", disputes.list_orgs,
+             "调解组织网络（人民调解委员会、调处化解中心、行业性专业性调解组织等）",
+             roles=CASE_READERS, query=dsp.OrgQuery, tag="disputes"),
+    Endpoint("POST", "/api/v1/disputes/risk-score", disputes.score, "纠纷风险评估（不建案：类型、风险等级与理由）",
+             roles=DESK | {Role.MEDIATOR}, body=dsp.ScoreIn, tag="disputes"),
+    Endpoint("POST", "/api/v1/disputes/court/callbacks", disputes.court_callback, "法院回传：受理、审结结果",
+             roles=COURT, body=dsp.CourtCallbackIn, tag="disputes"),
+    Endpoint("GET", "/api/v1/disputes/court/outbox", disputes.court_outbox, "诉调对接移送投递状态",
+             roles=DESK, query=dsp.OutboxQuery, tag="disputes", scope="list"),
+    Endpoint("GET", "/api/v1/reports/disputes", dispute_reports.disputes_report,
+             "矛盾纠纷化解报表：调解成功率、协议履行率、实质化解率、平均用时、超期与挂牌、重复纠纷、高风险在办；"
+             "按调解组织/地区/类型/层级/月份",
+             roles=DESK | {Role.MEDIATOR}, query=dsp.ReportQuery, tag="reports", scope="list"),
+]
+
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
     return [*SYSTEM, *TICKETS, *WORKFLOW, *DUPLICATES, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS,
-            *DASHBOARD, *ADMIN_ROUTES, *REFERENCE]
+            *DASHBOARD, *ADMIN_ROUTES, *REFERENCE,
+            *DISPUTES]

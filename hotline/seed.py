@@ -67,6 +67,9 @@ async def seed_all(conn: asyncpg.Connection) -> dict[str, int]:
     async with conn.transaction():
         counts = await seed_reference(conn)
         counts["units"] = await seed_units(conn)
+        from hotline.disputes.seed import seed_network
+
+        counts.update(await seed_network(conn))
     return counts
 
 

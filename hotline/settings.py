@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     sms_poll_seconds: float = 1.0
     sms_backoff_max_seconds: float = 300.0
     sms_timeout_seconds: float = 5.0
+    # 诉调对接: the court's platform intake (unset: referrals wait in court_outbox); retries as for 110.
+    court_url: str | None = None
+    court_token: str = ""
     # Load shedding and rate limits (hotline/admission.py; requests per minute, 0 turns one off).
     max_inflight: int = 256
     rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)

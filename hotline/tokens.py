@@ -47,10 +47,15 @@ async def revoke(conn: asyncpg.Connection, ref: str) -> int:
 
 async def create_token_for(conn: asyncpg.Connection, role: str, *, unit: str | None = None,
                            area: str | None = None, name: str = "",
-                           expires_in: timedelta | None = None) -> str:
-    """Create a token for role; handlers need a unit, supervisors an area; optionally expiring."""
+                           expires_in: timedelta | None = None, org: str | None = None) -> str:
+    """Create a token for role; handlers need a unit, supervisors an area, mediators an organisation;
+    optionally expiring."""
     role_ = Role(role)
-    unit_id = None
+    unit_id = org_id = None
+    if role_ == Role.MEDIATOR:
+        org_id = await conn.fetchval("SELECT id FROM mediation_orgs WHERE code = $1 OR id::text = $1", org or "")
+        if org_id is None:
+            raise TokenError(f"mediator tokens need --org (a mediation organisation code); unknown: {org}")
     if role_ == Role.HANDLER:
         if not unit:
             raise TokenError("handler tokens need --unit")
@@ -65,5 +70,5 @@ async def create_token_for(conn: asyncpg.Connection, role: str, *, unit: str | N
     expires_at = datetime.now(timezone.utc) + expires_in if expires_in else None
     _, secret = await create_token(conn, role_, unit_id=unit_id,
                                    area_code=area if role_ == Role.SUPERVISOR else None, name=name,
-                                   expires_at=expires_at)
+                                   expires_at=expires_at, org_id=org_id)
     return secret

@@ -66,6 +66,41 @@ class Role(LabelledEnum):
     SUPERVISOR = "supervisor"
     LINKAGE = "linkage"
     ADMIN = "admin"
+    MEDIATOR = "mediator"
+    COURT = "court"
+
+
+class CaseStatus(LabelledEnum):
+    """A dispute case's place in mediation (see routing.disputes.workflow)."""
+
+    NEW = "new"
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
+    MEDIATING = "mediating"
+    REVIEWING = "reviewing"
+    SETTLED = "settled"
+    FAILED = "failed"
+    TERMINATED = "terminated"
+    CLOSED = "closed"
+
+
+class CaseSource(LabelledEnum):
+    TICKET = "ticket"
+    POLICE_110 = "110"
+    WALK_IN = "walk_in"
+    PATROL = "patrol"
+    COURT = "court"
+
+
+class RiskLevel(LabelledEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    MAJOR = "major"
+
+    @property
+    def rank(self) -> int:
+        return list(RiskLevel).index(self)
 
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -84,6 +119,14 @@ _LABELS: dict[str, dict[str, str]] = {
     "Tier": {"province": "省级", "city": "市级", "county": "县级", "street": "乡镇街道"},
     "Role": {
         "agent": "话务员", "handler": "承办单位", "supervisor": "督办人员",
-        "linkage": "110联动平台", "admin": "管理员",
+        "linkage": "110联动平台", "admin": "管理员", "mediator": "调解员", "court": "法院诉调对接平台",
     },
+    "CaseStatus": {
+        "new": "待受理", "accepted": "已受理", "assigned": "已分派", "mediating": "调解中",
+        "reviewing": "协议审查中", "settled": "调解成功", "failed": "调解不成", "terminated": "终止调解",
+        "closed": "已结案",
+    },
+    "CaseSource": {"ticket": "12345工单", "110": "110联动移交", "walk_in": "来访登记", "patrol": "网格排查",
+                   "court": "法院诉前委派"},
+    "RiskLevel": {"low": "低", "medium": "中", "high": "高", "major": "重大"},
 }

@@ -107,9 +107,10 @@ class Tokens:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def make(self, role: Role | str, *, unit_id: int | None = None, area_code: str | None = None) -> dict:
+    async def make(self, role: Role | str, *, unit_id: int | None = None, area_code: str | None = None,
+                   org_id: int | None = None) -> dict:
         async with self.pool.acquire() as conn:
-            _, secret = await create_token(conn, Role(role), unit_id=unit_id, area_code=area_code)
+            _, secret = await create_token(conn, Role(role), unit_id=unit_id, area_code=area_code, org_id=org_id)
         return {"Authorization": f"Bearer {secret}"}
 
     async def unit_id(self, name: str) -> int:

@@ -98,6 +98,10 @@ async def scheduler_ctx(app: web.Application):
     scheduler = AsyncIOScheduler(timezone="Asia/Shanghai")
     scheduler.add_job(runner.job, "interval", seconds=settings.sweep_interval_seconds, id=JOB_ID,
                       max_instances=1, coalesce=True, misfire_grace_time=max(int(settings.sweep_interval_seconds), 1))
+    from hotline.disputes.scheduled import job as disputes_job
+
+    scheduler.add_job(disputes_job, "interval", args=[app], seconds=settings.sweep_interval_seconds,
+                      id="disputes-sweep", max_instances=1, coalesce=True)
     scheduler.add_job(fold_job, "interval", args=[app[keys.POOL]], seconds=settings.rollup_interval_seconds,
                       id="rollup-fold", max_instances=1, coalesce=True)
     scheduler.start()

@@ -18,6 +18,7 @@ class HandoffIn(BaseModel):
     area_code: str | None = Field(None, pattern=r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")
     requester: Requester = Field(default_factory=Requester)
     urgency: Urgency = Urgency.NORMAL
+    mediation: bool | None = Field(None, description="先由110处警，后续交属地调解：true 建纠纷案件；省略时按内容识别")
 
     @field_validator("content", "address")
     @classmethod

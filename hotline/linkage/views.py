@@ -5,6 +5,7 @@ import asyncpg
 from aiohttp import web
 
 from hotline import keys, wallclock
+from hotline.disputes.handoff import from_110_handoff
 from hotline.endpoints import parse_body, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.linkage import service
@@ -39,6 +40,7 @@ async def receive_handoff(request: web.Request) -> web.Response:
     existing = row["id"]
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
+    await from_110_handoff(request.app, row, principal, body.mediation)  # idempotent: one case per incident
     return json_response(ticket_out(row, principal), status=201 if created else 200,
                          headers={"Location": f"/api/v1/tickets/{existing}"})
 

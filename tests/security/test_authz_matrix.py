@@ -39,12 +39,19 @@ CALLERS = {
     "supervisor_outside_area": Role.SUPERVISOR,
     "linkage": Role.LINKAGE,
     "admin": Role.ADMIN,
+    "mediator_own_org": Role.MEDIATOR,
+    "mediator_other_org": Role.MEDIATOR,
+    "court": Role.COURT,
     "no_token": None,
     "bad_token": None,
 }
 # Callers whose role may be allowed but who must not see the fixture ticket
 # (it is dispatched to OWN_UNIT in RUGAO, a county of NANTONG, and created by an agent).
 OUT_OF_SCOPE = {"handler_other_unit", "supervisor_outside_area", "linkage"}
+# Dispute cases (scope="case"): the fixture case is in RUGAO, led by OWN_ORG, opened by an agent.
+OWN_ORG, OTHER_ORG = f"{RUGAO}-centre", "320102-centre"
+CASE_OUT_OF_SCOPE = {"supervisor_outside_area", "mediator_other_org", "court"}
+CASE_404 = "案件不存在或无权查看"
 
 # A body that passes validation for each request model, keyed by model name, so
 # out-of-scope calls reach the scope check. A model missing here falls back to a
@@ -65,9 +72,31 @@ VALID_BODIES: dict[str, dict] = {
     "CallbackIn": {"reached": False},
     "CallbackLinkIn": {},
     "SurveyIn": {"satisfaction": "satisfied", "solved": "solved"},
+    "CaseIn": {"source": "walk_in", "summary": "权限矩阵：邻居漏水纠纷", "area_code": RUGAO},
+    "CourtCaseIn": {"court_ref": "AUTHZ-{n}", "summary": "权限矩阵：买卖合同纠纷诉前委派", "area_code": RUGAO},
+    "AssignIn": {"org_codes": [OWN_ORG]},
+    "SessionIn": {"scheduled_at": "2026-06-02T09:00:00+08:00"},
+    "MinutesIn": {"session_id": 1, "minutes": "权限矩阵"},
+    "SettleIn": {"terms": "权限矩阵", "perform_by": "2026-07-01"},
+    "ReviewIn": {"approve": False},
+    "FailIn": {"way_out": "none", "reason": "权限矩阵"},
+    "FollowUpIn": {"performed": "yes"},
+    "RiskIn": {"level": "low"},
+    "MeetingIn": {"scheduled_at": "2026-06-02T09:00:00+08:00", "attendees": ["如皋市司法局"]},
+    "CourtReferralIn": {},
+    "ScoreIn": {"text": "邻居吵架"},
+    "CourtCallbackIn": {"idempotency_key": "authz-no-such-key", "state": "accepted"},
 }
 
 PATH_VALUES = {"eid": "1", "token": "sv_" + "a" * 30, "name": "no-such-file.js"}
+
+INSERT_CASE = """
+INSERT INTO dispute_cases (case_no, source, status, dispute_type, summary, area_code, city_code, county_code, risk,
+                           risk_scored, lead_org_id, tier, created_by)
+VALUES ('AZ' || lpad(nextval('case_no_seq')::text, 10, '0'), 'walk_in', 'assigned', 'neighbour', '权限矩阵纠纷',
+        $1, $2, $1, 'low', 'low', $3, 'county', $4)
+RETURNING id
+"""
 
 INSERT_TICKET = """
 INSERT INTO tickets (ticket_no, channel, requester_type, requester_name, requester_phone, title, content,
@@ -124,6 +153,8 @@ def expected(ep: Endpoint, caller: str) -> str:
         return "403"
     if ep.scope == "ticket" and caller in OUT_OF_SCOPE:
         return "404"
+    if ep.scope == "case" and caller in CASE_OUT_OF_SCOPE:
+        return "404"
     return "allowed"
 
 
@@ -145,6 +176,12 @@ class World:
         self.agent_token_id = agent_token_id
         self.counter = 0
 
+    async def case(self) -> int:
+        case_id = await self.pool.fetchval(INSERT_CASE, RUGAO, NANTONG, self.own_org, self.agent_token_id)
+        await self.pool.execute("INSERT INTO case_orgs (case_id, org_id, role) VALUES ($1, $2, 'lead')",
+                                case_id, self.own_org)
+        return case_id
+
     async def ticket(self) -> int:
         now = datetime.now(timezone.utc)
         return await self.pool.fetchval(INSERT_TICKET, RUGAO, NANTONG, self.own_unit, now,
@@ -154,6 +191,8 @@ class World:
 @pytest.fixture(scope="module")
 async def world(tokens, pool) -> World:
     own = await pool.fetchval("SELECT id FROM units WHERE code = $1", OWN_UNIT)
+    own_org = await pool.fetchval("SELECT id FROM mediation_orgs WHERE code = $1", OWN_ORG)
+    other_org = await pool.fetchval("SELECT id FROM mediation_orgs WHERE code = $1", OTHER_ORG)
     other = await pool.fetchval("SELECT id FROM units WHERE id <> $1 ORDER BY id LIMIT 1", own)
     assert own and other, "the sample province must have units"
     headers = {
@@ -164,6 +203,9 @@ async def world(tokens, pool) -> World:
         "supervisor_outside_area": await tokens.make(Role.SUPERVISOR, area_code=NANJING),
         "linkage": await tokens.make(Role.LINKAGE),
         "admin": await tokens.make(Role.ADMIN),
+        "mediator_own_org": await tokens.make(Role.MEDIATOR, org_id=own_org),
+        "mediator_other_org": await tokens.make(Role.MEDIATOR, org_id=other_org),
+        "court": await tokens.make(Role.COURT),
         "no_token": {},
         "bad_token": {"Authorization": "Bearer hl_this-token-was-never-issued-0000000000000"},
     }
@@ -172,7 +214,9 @@ async def world(tokens, pool) -> World:
     secret = headers["agent"]["Authorization"].split(" ", 1)[1]
     agent_id = await pool.fetchval("SELECT id FROM api_tokens WHERE token_hash = $1", hash_token(secret))
     w = World(pool, headers, own, agent_id)
+    w.own_org = own_org
     w.shared = await w.ticket()
+    w.shared_case = await w.case()
     return w
 
 
@@ -181,8 +225,8 @@ def test_matrix_covers_every_endpoint():
     eps = all_endpoints()
     assert len({(e.method, e.path) for e in eps}) == len(eps), "duplicate routes"
     for ep in eps:
-        assert ep.scope in ("none", "list", "ticket", "unit", "area"), (ep.path, ep.scope)
-        if ep.scope == "ticket":
+        assert ep.scope in ("none", "list", "ticket", "unit", "area", "case"), (ep.path, ep.scope)
+        if ep.scope in ("ticket", "case"):
             assert "{id}" in ep.path, ep.path
 
 
@@ -206,9 +250,12 @@ async def test_authz(client, world: World, ep: Endpoint, caller: str):
     want = expected(ep, caller)
     world.counter += 1
     # In-scope calls of ticket actions get a ticket of their own (they may change its state).
-    fresh = ep.scope == "ticket" and ep.method != "GET" and want == "allowed"
-    ticket_id = await world.ticket() if fresh else world.shared
-    values = {"id": str(ticket_id), **PATH_VALUES}
+    fresh = ep.scope in ("ticket", "case") and ep.method != "GET" and want == "allowed"
+    if ep.scope == "case":
+        subject = await world.case() if fresh else world.shared_case
+    else:
+        subject = await world.ticket() if fresh else world.shared
+    values = {"id": str(subject), **PATH_VALUES}
     path = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], ep.path)
     status, data = await _call(client, ep, path, world.headers[caller], valid_body(ep, world.counter))
     where = f"{ep.method} {path} as {caller}: {status} {data}"
@@ -218,10 +265,10 @@ async def test_authz(client, world: World, ep: Endpoint, caller: str):
     elif want == "403":
         assert status == 403, where
     elif want == "404":
-        assert status == 404 and data["message"] == SCOPE_404, where
+        assert status == 404 and data["message"] == (CASE_404 if ep.scope == "case" else SCOPE_404), where
     else:
         assert status not in (401, 403), where
-        assert not (status == 404 and data and data.get("message") == SCOPE_404), where
+        assert not (status == 404 and data and data.get("message") in (SCOPE_404, CASE_404)), where
 
 
 async def test_out_of_scope_ticket_is_indistinguishable_from_missing(client, world: World):

@@ -29,7 +29,7 @@ from models.enums import Role  # noqa: E402
 
 MAX_EXAMPLES = int(os.environ.get("HOTLINE_FUZZ_EXAMPLES", "12"))
 BUDGET_SECONDS = 85.0
-ROLE_PREFERENCE = [Role.ADMIN, Role.AGENT, Role.SUPERVISOR, Role.HANDLER, Role.LINKAGE]
+ROLE_PREFERENCE = [Role.ADMIN, Role.AGENT, Role.SUPERVISOR, Role.HANDLER, Role.LINKAGE, Role.COURT]
 # Long-lived streams cannot be fuzzed with a request/response client.
 SKIP_PATHS = {"/api/v1/reports/escalations/stream"}
 CHECKS = [

@@ -1,0 +1,253 @@
+"""Request shapes of the dispute desk API (responses are plain JSON objects)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from hotline.endpoints import Cursor, Day, Moment
+from hotline.tickets.models import ID_RE, PHONE_RE, Strict, clean_text
+from models.enums import RiskLevel
+
+AREA = r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"
+ORG_CODE = Field(..., min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")
+
+
+class _Text(Strict):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, v):
+        return clean_text(v) if isinstance(v, str) else v
+
+
+class PartyIn(_Text):
+    """申请人 / 被申请人 / 第三人."""
+
+    role: Literal["applicant", "respondent", "third"]
+    kind: Literal["person", "org"] = "person"
+    name: str = Field(..., min_length=1, max_length=100)
+    phone: str = Field("", max_length=20)
+    id_number: str = Field("", max_length=18)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not PHONE_RE.match(v):
+            raise ValueError("电话号码格式无效")
+        return v
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if v and not ID_RE.match(v):
+            raise ValueError("身份证号码格式无效")
+        return v.upper()
+
+
+class CaseIn(_Text):
+    """登记纠纷: from a 12345 ticket, a walk-in or a grid worker's patrol (排查)."""
+
+    source: Literal["ticket", "walk_in", "patrol"]
+    ticket_id: int | None = Field(None, ge=1, le=2**63 - 1, description="来源工单（source=ticket）")
+    summary: str | None = Field(None, min_length=1, max_length=5000, description="纠纷情况（工单来源可省略）")
+    address: str = Field("", max_length=500)
+    area_code: str | None = Field(None, pattern=AREA)
+    dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$", description="纠纷类型编码，省略则自动识别")
+    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    people: int = Field(2, ge=1, le=100000, description="涉及人数")
+    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _source_fields(self):
+        if self.source == "ticket" and self.ticket_id is None:
+            raise ValueError("工单来源须提供 ticket_id")
+        if self.source != "ticket" and not self.summary:
+            raise ValueError("须填写纠纷情况 summary")
+        return self
+
+
+class CourtCaseIn(_Text):
+    """诉前委派: the court hands a dispute to mediation before filing; one case per referral number."""
+
+    court_ref: str = Field(..., min_length=1, max_length=64, pattern=r"^[0-9A-Za-z（）()\-_\u4e00-\u9fff]+$",
+                           description="法院委派编号（同一编号只建一案）")
+    summary: str = Field(..., min_length=1, max_length=5000)
+    address: str = Field("", max_length=500)
+    area_code: str | None = Field(None, pattern=AREA)
+    dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
+    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    people: int = Field(2, ge=1, le=100000)
+    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+
+
+class Reason(_Text):
+    reason: str = Field("", max_length=1000)
+
+
+class RequiredReason(_Text):
+    reason: str = Field(..., min_length=1, max_length=1000)
+
+
+class NoteIn(_Text):
+    text: str = Field(..., min_length=1, max_length=5000)
+
+
+class RiskIn(_Text):
+    """风险研判确认: a person confirms or changes the scored level."""
+
+    level: RiskLevel
+    reason: str = Field("", max_length=1000)
+    turned_violent: bool = Field(False, description="纠纷已转化为暴力警情（计入风险评估召回率）")
+
+
+class AssignIn(_Text):
+    """分派: automatic by area, type and tier, or the organisations named (lead first)."""
+
+    org_codes: list[str] = Field(default_factory=list, max_length=10, description="调解组织编码，第一个为牵头")
+    reason: str = Field("", max_length=1000)
+
+    @field_validator("org_codes")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        for code in v:
+            if not code or len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum():
+                raise ValueError("调解组织编码无效")
+        if len(set(v)) != len(v):
+            raise ValueError("调解组织重复")
+        return v
+
+
+class SessionIn(_Text):
+    """安排调解: when, where, who attends."""
+
+    scheduled_at: Moment
+    place: str = Field("", max_length=200)
+    attendees: list[str] = Field(default_factory=list, max_length=50)
+    mediator: str = Field("", max_length=100, description="主持调解员")
+
+    @field_validator("attendees")
+    @classmethod
+    def _attendees(cls, v: list[str]) -> list[str]:
+        return [clean_text(a)[:100] for a in v]
+
+
+class MinutesIn(_Text):
+    """调解笔录 of a session."""
+
+    session_id: int = Field(..., ge=1, le=2**63 - 1)
+    minutes: str = Field(..., min_length=1, max_length=20000)
+    held_at: Moment | None = None
+
+
+class SettleIn(_Text):
+    """调解成功: the agreement's terms and the date by which it is to be performed."""
+
+    terms: str = Field(..., min_length=1, max_length=20000)
+    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    perform_by: Day
+    request_confirmation: bool = Field(False, description="同时申请司法确认")
+
+
+class ReviewIn(_Text):
+    """重大纠纷调解协议合法性审查."""
+
+    approve: bool
+    note: str = Field("", max_length=1000)
+
+
+class FailIn(_Text):
+    """调解不成, with the way out."""
+
+    way_out: Literal["litigation", "arbitration", "admin_review", "petition", "none"]
+    reason: str = Field(..., min_length=1, max_length=1000)
+    refer_court: bool = Field(False, description="诉调对接：同时移送法院（way_out=litigation）")
+
+
+class FollowUpIn(_Text):
+    """回访: was the agreement performed?"""
+
+    performed: Literal["yes", "partly", "no"]
+    note: str = Field("", max_length=1000)
+
+
+class MeetingIn(_Text):
+    """会办: a joint meeting of several units with a date, minutes and a division of work."""
+
+    scheduled_at: Moment
+    place: str = Field("", max_length=200)
+    attendees: list[str] = Field(..., min_length=1, max_length=50)
+    division: list[dict[str, str]] = Field(default_factory=list, max_length=50,
+                                           description="分工：[{\"unit\": ..., \"task\": ...}]")
+    minutes: str = Field("", max_length=20000)
+
+    @field_validator("division")
+    @classmethod
+    def _division(cls, v: list[dict[str, str]]) -> list[dict[str, str]]:
+        out = []
+        for item in v:
+            if set(item) - {"unit", "task"} or not item.get("unit"):
+                raise ValueError("分工项应为 {unit, task}")
+            out.append({k: clean_text(x)[:500] for k, x in item.items()})
+        return out
+
+
+class CourtReferralIn(_Text):
+    reason: str = Field("", max_length=1000)
+
+
+class CourtCallbackIn(_Text):
+    """The court's platform reports back: accepted (立案/受理) or concluded (with the outcome)."""
+
+    idempotency_key: str = Field(..., min_length=1, max_length=200, pattern=r"^[0-9A-Za-z:_\-]+$")
+    state: Literal["accepted", "concluded"]
+    court_case_no: str = Field("", max_length=100)
+    outcome: str = Field("", max_length=2000)
+
+
+class CaseQuery(Strict):
+    status: str | None = Field(None, pattern=r"^(open|new|accepted|assigned|mediating|reviewing|settled|failed|"
+                                             r"terminated|closed)$")
+    risk: RiskLevel | None = None
+    area: str | None = Field(None, pattern=AREA)
+    listed: bool | None = None
+    after: Cursor | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class OrgQuery(Strict):
+    area: str | None = Field(None, pattern=AREA)
+    tier: Literal["community", "town", "county", "city"] | None = None
+    dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class ScoreIn(_Text):
+    """Score a description without opening a case."""
+
+    text: str = Field(..., min_length=1, max_length=5000)
+    people: int = Field(2, ge=1, le=100000)
+    repeat_calls: int = Field(0, ge=0, le=1000)
+
+
+class ReportQuery(Strict):
+    from_: Day = Field(..., alias="from")
+    to: Day
+    by: Literal["org", "area", "type", "tier", "month"] = "area"
+    area: str | None = Field(None, pattern=AREA)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.to < self.from_:
+            raise ValueError("to 不能早于 from")
+        return self
+
+
+class OutboxQuery(Strict):
+    state: Literal["pending", "delivered", "accepted", "concluded", "failed"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+def as_date(v: date | datetime) -> date:
+    return v.date() if isinstance(v, datetime) else v
