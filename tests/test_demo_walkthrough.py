@@ -90,7 +90,7 @@ def test_readme_walkthrough_runs_as_written_and_demo_tokens_do_not_pile_up(workd
     try:
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600, "the token file holds the admin token"
         tokens = json.loads(token_file.read_text())
-        assert set(tokens) == {"agent", "handler", "supervisor", "linkage", "admin"}
+        assert set(tokens) == {"agent", "handler", "supervisor", "linkage", "admin", "mediator", "court"}
         assert "如皋市城市管理局" in demo.banner and "南通市" in demo.banner, demo.banner
         for role in tokens:
             assert _get(f"{api}/reference/areas?q=%E5%A6%82%E7%9A%8B", old[role])[0] == 401, f"old {role} token still valid"
