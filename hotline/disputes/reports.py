@@ -73,19 +73,26 @@ def _out(row) -> dict:
     return {**d, **rates(d)}
 
 
+def day_range(q: s.ReportQuery, now: datetime) -> tuple:
+    """The report's days: `to` defaults to today (Beijing), `from` to 29 days before `to`."""
+    to = q.to or now.astimezone(SHANGHAI).date()
+    return q.from_ or to - timedelta(days=29), to
+
+
 async def report(pool, principal, q: s.ReportQuery, now: datetime) -> dict:
-    start = datetime.combine(q.from_, time.min, SHANGHAI)
-    end = datetime.combine(q.to + timedelta(days=1), time.min, SHANGHAI)
+    frm, to = day_range(q, now)
+    start = datetime.combine(frm, time.min, SHANGHAI)
+    end = datetime.combine(to + timedelta(days=1), time.min, SHANGHAI)
     args: list = [start, end, now]
     where = [service.scope_clause(principal, args)]
     if q.area:
         args.append(q.area)
         where.append(f"${len(args)} IN (c.area_code, c.county_code, c.city_code)")
     key, label = GROUPS[q.by]
-    frm = FROM.format(where=" AND ".join(where))
+    source = FROM.format(where=" AND ".join(where))
     async with pool.acquire() as conn:
-        rows = await conn.fetch(f"SELECT {key} AS key, {label} AS label, {METRICS} {frm} GROUP BY 1 ORDER BY 1", *args)
-        total = await conn.fetchrow(f"SELECT {METRICS} {frm}", *args)
+        rows = await conn.fetch(f"SELECT {key} AS key, {label} AS label, {METRICS} {source} GROUP BY 1 ORDER BY 1", *args)
+        total = await conn.fetchrow(f"SELECT {METRICS} {source}", *args)
     items = [_out(r) for r in rows]
     if q.by == "type":
         types = catalogue.load_types()
@@ -94,7 +101,7 @@ async def report(pool, principal, q: s.ReportQuery, now: datetime) -> dict:
     if q.by == "tier":
         for i in items:
             i["label"] = catalogue.TIER_LABELS.get(i["key"], "未分派")
-    return {"from": q.from_.isoformat(), "to": q.to.isoformat(), "by": q.by, "items": items, "totals": _out(total)}
+    return {"from": frm.isoformat(), "to": to.isoformat(), "by": q.by, "items": items, "totals": _out(total)}
 
 
 async def disputes_report(request: web.Request) -> web.Response:

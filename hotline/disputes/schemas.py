@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from hotline.endpoints import Cursor, Day, Moment
 from hotline.tickets.models import ID_RE, PHONE_RE, Strict, clean_text
@@ -232,16 +232,20 @@ class ScoreIn(_Text):
 
 
 class ReportQuery(Strict):
-    from_: Day = Field(..., alias="from")
-    to: Day
-    by: Literal["org", "area", "type", "tier", "month"] = "area"
-    area: str | None = Field(None, pattern=AREA)
+    """The disputes report: cases registered in a day range (inclusive, Beijing days)."""
 
-    @model_validator(mode="after")
-    def _order(self):
-        if self.to < self.from_:
-            raise ValueError("to 不能早于 from")
-        return self
+    from_: Day | None = Field(None, alias="from", description="起始日期（含），默认 to 前 29 天")
+    to: Day | None = Field(None, description="截止日期（含），默认今天")
+    by: Literal["org", "area", "type", "tier", "month"] = Field("area", description="分组：调解组织/地区/类型/层级/月份")
+    area: str | None = Field(None, pattern=AREA, description="地区（含下级）")
+
+    @field_validator("to")
+    @classmethod
+    def _order(cls, to, info: ValidationInfo):
+        frm = info.data.get("from_")
+        if frm and to and frm > to:
+            raise ValueError("不能早于 from")
+        return to
 
 
 class OutboxQuery(Strict):
