@@ -3,7 +3,13 @@
 - agents and admins: every ticket;
 - a handler: tickets its unit leads, or supports (协办) while active;
 - a supervisor: tickets in its area subtree (the ticket's province, city, county or area code);
-- the 110 linkage token: the tickets it handed over, and those 12345 handed to 110 (110 or joint).
+- the 110 linkage token: the tickets it handed over, and those 12345 handed to 110 (110 or joint);
+- mediators and the court: no tickets.
+
+Dispute cases (hotline/disputes): agents and admins every case; a supervisor the cases in its
+area subtree; a mediator the cases its organisation leads or supports (acting, beyond notes,
+minutes and risk confirmation, only where it leads: hotline.disputes.steps); the court the
+cases it referred.
 
 Out of scope answers 404, as if the ticket did not exist. Workflow actions add one rule:
 a supporting unit may only add notes (403 otherwise). Lists and reports: a supervisor's
@@ -41,6 +47,8 @@ def clause(principal: Principal, args: list) -> str:
         args.append(principal.area_code)
         n = len(args)
         return f"(t.province_code = ${n} OR t.city_code = ${n} OR t.county_code = ${n} OR t.area_code = ${n})"
+    if principal.role != Role.LINKAGE:  # mediators and the court see no tickets
+        return "FALSE"
     # linkage (the 110 platform): what it handed over, and what 12345 handed to 110 (transferred or joint)
     args.append(principal.token_id)
     return (f"(t.created_by = ${len(args)} OR t.disposition IN ('110', 'joint') "
@@ -60,6 +68,8 @@ def can_see(principal: Principal, row) -> bool:
         return row["unit_id"] == principal.unit_id or principal.unit_id in (row["support_unit_ids"] or ())
     if principal.role == Role.SUPERVISOR:
         return in_area(principal, row)
+    if principal.role != Role.LINKAGE:
+        return False
     return (row["created_by"] == principal.token_id or row["disposition"] in ("110", "joint")
             or row["police_incident_no"] is not None)
 
@@ -131,3 +141,51 @@ async def report_area(db: Db, principal: Principal, area: str | None) -> str | N
         if not await within(db, area, principal.area_code):
             raise ApiError(403, OUT_OF_AREA, [{"field": "area", "message": f"辖区：{principal.area_code}"}])
     return area
+
+
+# --- dispute cases (alias c) ------------------------------------------------------------------
+
+CASE_404 = "案件不存在或无权查看"
+CASE_ORG = "SELECT role FROM case_orgs WHERE case_id = $1 AND org_id = $2 AND active"
+
+
+def case_not_found(case_id: int) -> ApiError:
+    return ApiError(404, CASE_404, [{"field": "id", "message": str(case_id)}])
+
+
+def case_clause(principal: Principal, args: list) -> str:
+    """SQL restricting dispute cases `c` to what the principal may see (appends its parameters)."""
+    if principal.role in EVERYTHING:
+        return "TRUE"
+    if principal.role == Role.SUPERVISOR:
+        args.append(principal.area_code)
+        n = len(args)
+        return (f"(c.city_code = ${n} OR c.county_code = ${n} OR c.area_code = ${n} "
+                f"OR left(coalesce(c.county_code, c.city_code), 2) || '0000' = ${n})")
+    if principal.role == Role.MEDIATOR:
+        args.append(principal.org_id)
+        return (f"EXISTS (SELECT 1 FROM case_orgs co WHERE co.case_id = c.id AND co.org_id = ${len(args)} "
+                "AND co.active)")
+    if principal.role == Role.COURT:
+        args.append(principal.token_id)
+        return f"(c.source = 'court' AND c.created_by = ${len(args)})"
+    return "FALSE"
+
+
+async def case_org_role(conn: Db, case_id: int, org_id: int | None) -> str | None:
+    """'lead' or 'support' when the organisation is active on the case."""
+    return None if org_id is None else await conn.fetchval(CASE_ORG, case_id, org_id)
+
+
+async def sees_case(conn: Db, principal: Principal, row) -> bool:
+    """The same rule as case_clause, for one case row."""
+    if principal.role in EVERYTHING:
+        return True
+    if principal.role == Role.SUPERVISOR:
+        county = row["county_code"] or row["city_code"] or ""
+        return principal.area_code in (row["city_code"], row["county_code"], row["area_code"], county[:2] + "0000")
+    if principal.role == Role.MEDIATOR:
+        return await case_org_role(conn, row["id"], principal.org_id) is not None
+    if principal.role == Role.COURT:
+        return row["source"] == "court" and row["created_by"] == principal.token_id
+    return False

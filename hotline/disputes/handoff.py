@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, wallclock
 from hotline.disputes import flows, intake, service
 from hotline.disputes.alerts import announce, police_p
 from hotline.errors import ApiError
@@ -15,7 +15,7 @@ async def from_110_handoff(app: web.Application, ticket_row, principal, mediatio
     text = ticket_row["content"]
     if mediation is False or (mediation is None and not catalogue.is_dispute(text)):
         return None
-    now = service.now(app)
+    now = wallclock.now(app)
     async with app[keys.POOL].acquire() as conn, conn.transaction():
         _, fields, parties = await intake.ticket_fields(conn, ticket_row["id"])
         fields.update(source="110", source_ref=ticket_row["police_incident_no"], people=2,

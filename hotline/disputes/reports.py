@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, scope, wallclock
 from hotline.disputes import schemas as s, service
 from hotline.endpoints import parse_query
 from hotline.errors import json_response
@@ -84,7 +84,7 @@ async def report(pool, principal, q: s.ReportQuery, now: datetime) -> dict:
     start = datetime.combine(frm, time.min, SHANGHAI)
     end = datetime.combine(to + timedelta(days=1), time.min, SHANGHAI)
     args: list = [start, end, now]
-    where = [service.scope_clause(principal, args)]
+    where = [scope.case_clause(principal, args)]
     if q.area:
         args.append(q.area)
         where.append(f"${len(args)} IN (c.area_code, c.county_code, c.city_code)")
@@ -106,4 +106,4 @@ async def report(pool, principal, q: s.ReportQuery, now: datetime) -> dict:
 
 async def disputes_report(request: web.Request) -> web.Response:
     q = parse_query(request, s.ReportQuery)
-    return json_response(await report(request.app[keys.POOL], request[keys.PRINCIPAL], q, service.now(request.app)))
+    return json_response(await report(request.app[keys.POOL], request[keys.PRINCIPAL], q, wallclock.now(request.app)))

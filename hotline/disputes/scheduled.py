@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from redis.exceptions import RedisError
 
+from hotline import wallclock
 from hotline.disputes import service
 from hotline.disputes.flows import clock_fields
 from hotline.notify import STREAM_MAXLEN
@@ -148,6 +149,6 @@ async def job(app) -> None:
     from hotline import keys
 
     try:
-        await sweep_cases(app[keys.POOL], service.now(app), redis=app.get(keys.REDIS))
+        await sweep_cases(app[keys.POOL], wallclock.now(app), redis=app.get(keys.REDIS))
     except Exception:
         log.exception("dispute escalation sweep failed; the next run retries")

@@ -1,24 +1,14 @@
 """Data access for dispute cases (plain SQL, asyncpg): one short function per query."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import asyncpg
 
 from hotline.auth import Principal
-from models.enums import Role
 from routing.disputes.network import Org
 
-CASE_404 = "案件不存在或无权查看"
 FINISHED = ("settled", "failed", "terminated", "closed")
-
-
-def now(app) -> datetime:
-    """The desk's current time: the app's injected clock (tests) or the wall clock."""
-    from hotline import keys
-
-    clock = app.get(keys.CLOCK) if app is not None else None
-    return clock() if clock is not None else datetime.now(timezone.utc)
 
 
 # --- the network ------------------------------------------------------------------------------
@@ -175,14 +165,6 @@ async def set_orgs(conn, case_id: int, lead_id: int, support_ids: list[int], at:
                            "at = EXCLUDED.at", rows)
 
 
-async def org_role(conn, case_id: int, org_id: int | None) -> str | None:
-    """'lead' or 'support' when the organisation is active on the case."""
-    if org_id is None:
-        return None
-    return await conn.fetchval("SELECT role FROM case_orgs WHERE case_id = $1 AND org_id = $2 AND active",
-                               case_id, org_id)
-
-
 CASE_ORGS = """
 SELECT o.id, o.code, o.name, o.tier, o.kind, co.role, o.leader FROM case_orgs co JOIN mediation_orgs o ON o.id = co.org_id
 WHERE co.case_id = $1 AND co.active ORDER BY co.role, o.code
@@ -191,34 +173,3 @@ WHERE co.case_id = $1 AND co.active ORDER BY co.role, o.code
 
 async def case_orgs(conn, case_id: int) -> list[dict]:
     return [dict(r) for r in await conn.fetch(CASE_ORGS, case_id)]
-
-
-# --- scope ------------------------------------------------------------------------------------
-
-def scope_clause(principal: Principal, args: list) -> str:
-    """SQL restricting cases (alias c) to what the principal may see (appends its parameters)."""
-    if principal.role in (Role.AGENT, Role.ADMIN):
-        return "TRUE"
-    if principal.role == Role.SUPERVISOR:
-        args.append(principal.area_code)
-        n = len(args)
-        return f"(c.city_code = ${n} OR c.county_code = ${n} OR c.area_code = ${n} OR left(c.county_code, 2) || '0000' = ${n})"
-    if principal.role == Role.MEDIATOR:
-        args.append(principal.org_id)
-        return (f"EXISTS (SELECT 1 FROM case_orgs co WHERE co.case_id = c.id AND co.org_id = ${len(args)} "
-                "AND co.active)")
-    args.append(principal.token_id)
-    return f"(c.source = 'court' AND c.created_by = ${len(args)})"
-
-
-async def can_see(conn, principal: Principal, row) -> bool:
-    """The same rule as scope_clause, for one case."""
-    if principal.role in (Role.AGENT, Role.ADMIN):
-        return True
-    if principal.role == Role.SUPERVISOR:
-        codes = (row["city_code"], row["county_code"], row["area_code"],
-                 (row["county_code"] or "")[:2] + "0000")
-        return principal.area_code in codes
-    if principal.role == Role.MEDIATOR:
-        return await org_role(conn, row["id"], principal.org_id) is not None
-    return row["source"] == "court" and row["created_by"] == principal.token_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hotline import scope
 from hotline.auth import Principal
 from hotline.disputes import service
 from hotline.errors import ApiError
@@ -53,7 +54,7 @@ def role_of(principal: Principal | None) -> Role:
 
 
 def not_found(case_id: int) -> ApiError:
-    return ApiError(404, service.CASE_404, [{"field": "id", "message": str(case_id)}])
+    return ApiError(404, scope.CASE_404, [{"field": "id", "message": str(case_id)}])
 
 
 def conflict(message: str, status: CaseStatus | str, role: Role, detail: str = "") -> ApiError:
@@ -79,12 +80,12 @@ def transition(status: CaseStatus | str, action: str, role: Role) -> CaseStatus:
 async def begin(conn, case_id: int, principal: Principal | None, action: str, now: datetime) -> Step:
     """Lock the case (FOR UPDATE), check scope, the mediator's organisation, then the state machine."""
     row = await service.lock_case(conn, case_id)
-    if row is None or (principal is not None and not await service.can_see(conn, principal, row)):
+    if row is None or (principal is not None and not await scope.sees_case(conn, principal, row)):
         raise not_found(case_id)
     role = role_of(principal)
     target = transition(row["status"], action, role)
     if role == Role.MEDIATOR and action not in SUPPORT_MAY:
-        if await service.org_role(conn, case_id, principal.org_id) != "lead":
+        if await scope.case_org_role(conn, case_id, principal.org_id) != "lead":
             raise ApiError(403, "协助调解组织只能添加记录，其他操作由牵头调解组织办理",
                            [{"field": "org", "message": "当前组织为该案件的协助调解组织"}])
     return Step(dict(row), principal, action, now, target)

@@ -6,7 +6,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel
 
-from hotline import keys
+from hotline import keys, scope, wallclock
 from hotline.disputes import court, flows, intake, schemas as s, service
 from hotline.disputes.alerts import announce, police_p
 from hotline.disputes.serialize import brief, case_out, party_out, plain
@@ -50,7 +50,7 @@ async def _open(request: web.Request, fields: dict, parties: list[dict], ticket_
                 auto: bool) -> web.Response:
     """Open (or gather into) a case; `auto` accepts and assigns it at once (court, 110, mediator walk-ins)."""
     app, principal = request.app, request[keys.PRINCIPAL]
-    now = service.now(app)
+    now = wallclock.now(app)
     async with app[keys.POOL].acquire() as conn, conn.transaction():
         if ticket_id is not None:
             t_fields, t_parties = await _ticket_source(conn, request, ticket_id)
@@ -103,7 +103,7 @@ async def court_referral(request: web.Request) -> web.Response:
 async def list_cases(request: web.Request) -> web.Response:
     q = parse_query(request, s.CaseQuery)
     args: list = []
-    where = [service.scope_clause(request[keys.PRINCIPAL], args)]
+    where = [scope.case_clause(request[keys.PRINCIPAL], args)]
     if q.status == "open":
         where.append("c.status NOT IN ('settled', 'failed', 'terminated', 'closed')")
     elif q.status:
@@ -126,7 +126,7 @@ async def list_cases(request: web.Request) -> web.Response:
 
 async def _visible(conn, request, case_id: int):
     row = await service.get_case(conn, case_id)
-    if row is None or not await service.can_see(conn, request[keys.PRINCIPAL], row):
+    if row is None or not await scope.sees_case(conn, request[keys.PRINCIPAL], row):
         raise not_found(case_id)
     return row
 
@@ -162,7 +162,7 @@ def transition(run: Run, body_model: type[BaseModel] | None, *, optional: bool =
         case_id = parse_id(request.match_info["id"])
         principal = request[keys.PRINCIPAL]
         async with app[keys.POOL].acquire() as conn:
-            done = await run(conn, case_id, principal, body, service.now(app))
+            done = await run(conn, case_id, principal, body, wallclock.now(app))
             out = await case_detail(conn, case_id, principal)
         await announce(app, done.alerts)
         return json_response({"action": done.action, "action_label": ACTIONS[done.action].label,
@@ -207,7 +207,7 @@ async def score(request: web.Request) -> web.Response:
 
 async def court_callback(request: web.Request) -> web.Response:
     body = await parse_body(request, s.CourtCallbackIn)
-    result = await court.record_callback(request.app[keys.POOL], body, service.now(request.app))
+    result = await court.record_callback(request.app[keys.POOL], body, wallclock.now(request.app))
     if not result["found"]:
         raise ApiError(404, "移送记录不存在", [{"field": "idempotency_key", "message": body.idempotency_key}])
     if not result["changed"] and result["state"] != body.state:
@@ -218,7 +218,7 @@ async def court_callback(request: web.Request) -> web.Response:
 async def court_outbox(request: web.Request) -> web.Response:
     q = parse_query(request, s.OutboxQuery)
     args: list = [q.state, q.limit]
-    scope = service.scope_clause(request[keys.PRINCIPAL], args)
+    scope = scope.case_clause(request[keys.PRINCIPAL], args)
     rows = await request.app[keys.POOL].fetch(court.OUTBOX.format(scope=scope), *args)
     return json_response({"items": [plain(dict(r)) for r in rows]})
 
