@@ -218,8 +218,8 @@ async def court_callback(request: web.Request) -> web.Response:
 async def court_outbox(request: web.Request) -> web.Response:
     q = parse_query(request, s.OutboxQuery)
     args: list = [q.state, q.limit]
-    scope = scope.case_clause(request[keys.PRINCIPAL], args)
-    rows = await request.app[keys.POOL].fetch(court.OUTBOX.format(scope=scope), *args)
+    visible = scope.case_clause(request[keys.PRINCIPAL], args)
+    rows = await request.app[keys.POOL].fetch(court.OUTBOX.format(scope=visible), *args)
     return json_response({"items": [plain(dict(r)) for r in rows]})
 
 
