@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from hotline.auth import Principal
-from hotline.tickets.serialize import SHANGHAI, mask_id_number, mask_phone
+from hotline.jsoncodec import iso
+from hotline.tickets.serialize import mask_id_number, mask_phone
 from models.enums import CaseSource, CaseStatus, RiskLevel, Role
 from routing.disputes import catalogue
 from routing.disputes.workflow import allowed_actions
@@ -15,10 +16,8 @@ SEES_PHONE = (Role.AGENT, Role.ADMIN, Role.MEDIATOR)
 
 def plain(v):
     """JSON-friendly value: times in Beijing time, dates ISO, decimals as numbers."""
-    if isinstance(v, datetime):
-        return v.astimezone(SHANGHAI).isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
+    if isinstance(v, (datetime, date)):
+        return iso(v)
     if isinstance(v, Decimal):
         return float(v)
     if isinstance(v, dict):
