@@ -155,7 +155,8 @@ def transition(run: Run, body_model: type[BaseModel] | None, *, optional: bool =
         app = request.app
         body = None
         if body_model is not None:
-            if optional and (not request.can_read_body or request.content_length == 0):
+            # body_exists, not can_read_body: the body middleware has already read the body
+            if optional and (not request.body_exists or request.content_length == 0):
                 body = body_model()
             else:
                 body = await parse_body(request, body_model, app[keys.SETTINGS].max_body_bytes)
