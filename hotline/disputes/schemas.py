@@ -16,10 +16,19 @@ ORG_CODE = Field(..., min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")
 
 
 class _Text(Strict):
-    @field_validator("*", mode="before")
+    # Text fields only: a validator on a date or time field would hand strict parsing a Python str.
+    @field_validator("summary", "address", "name", "phone", "id_number", "reason", "text", "place", "mediator",
+                     "minutes", "terms", "note", "court_ref", "court_case_no", "outcome", "idempotency_key",
+                     "dispute_type", mode="before", check_fields=False)
     @classmethod
     def _clean(cls, v):
         return clean_text(v) if isinstance(v, str) else v
+
+    @field_validator("amount", mode="after", check_fields=False)
+    @classmethod
+    def _money(cls, v):
+        """Amounts are stored as numeric(14, 2): to the fen, exactly."""
+        return None if v is None else Decimal(str(round(v, 2)))
 
 
 class PartyIn(_Text):
@@ -55,7 +64,7 @@ class CaseIn(_Text):
     address: str = Field("", max_length=500)
     area_code: str | None = Field(None, pattern=AREA)
     dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$", description="纠纷类型编码，省略则自动识别")
-    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    amount: float | None = Field(None, ge=0, le=999_999_999_999, description="争议金额（元）")
     people: int = Field(2, ge=1, le=100000, description="涉及人数")
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
@@ -77,7 +86,7 @@ class CourtCaseIn(_Text):
     address: str = Field("", max_length=500)
     area_code: str | None = Field(None, pattern=AREA)
     dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
-    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    amount: float | None = Field(None, ge=0, le=999_999_999_999, description="争议金额（元）")
     people: int = Field(2, ge=1, le=100000)
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
@@ -145,7 +154,7 @@ class SettleIn(_Text):
     """调解成功: the agreement's terms and the date by which it is to be performed."""
 
     terms: str = Field(..., min_length=1, max_length=20000)
-    amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"), max_digits=14, decimal_places=2)
+    amount: float | None = Field(None, ge=0, le=999_999_999_999, description="争议金额（元）")
     perform_by: Day
     request_confirmation: bool = Field(False, description="同时申请司法确认")
 

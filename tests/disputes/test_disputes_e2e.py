@@ -188,5 +188,6 @@ async def test_bad_input_gets_the_json_error_shape(env):
         assert resp.status == 422 and set(data) >= {"message", "details"}, (body, data)
     resp = await c.post("/api/v1/disputes/cases/abc/settle", json={}, headers=agent)
     assert resp.status in (403, 404)
-    resp = await c.post("/api/v1/disputes/cases", data=b"{not json", headers=agent)
+    resp = await c.post("/api/v1/disputes/cases", data=b"{not json",
+                        headers={**agent, "Content-Type": "application/json"})
     assert resp.status == 400 and "message" in await resp.json()
