@@ -26,7 +26,7 @@ async def announce(app: web.Application, alerts: list[dict]) -> None:
 
 def police_p(app: web.Application, text: str) -> float | None:
     """The 110 split model's police probability for the text, when the model is loaded."""
-    models = app.get(keys.MODELS)
+    models = app.get(keys.REFERENCE)
     model = getattr(models, "split_model", None)
     if model is None:
         return None
