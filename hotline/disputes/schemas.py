@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from hotline.endpoints import Cursor, Day, Moment
-from hotline.tickets.models import ID_RE, PHONE_RE, Strict, clean_text
+from hotline.tickets.schemas import ID_RE, PHONE_RE, Strict, clean_text
 from models.enums import RiskLevel
 
 AREA = r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"
