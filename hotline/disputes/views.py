@@ -54,7 +54,8 @@ async def _open(request: web.Request, fields: dict, parties: list[dict], ticket_
     async with app[keys.POOL].acquire() as conn, conn.transaction():
         if ticket_id is not None:
             t_fields, t_parties = await _ticket_source(conn, request, ticket_id)
-            fields = {**t_fields, **{k: v for k, v in fields.items() if v}}
+            # the ticket's place wins: its county and city codes come with it
+            fields = {**t_fields, **{k: v for k, v in fields.items() if v and k != "area_code"}}
             parties = t_parties + parties
         else:
             fields = {**fields, **await intake.place(conn, fields.pop("area_code"))}

