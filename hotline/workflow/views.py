@@ -41,8 +41,8 @@ async def outcome(request: web.Request, done: Done) -> dict:
 
 
 async def optional_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    """The body when one was sent, else the model's defaults (for sign/start/close...)."""
-    if not request.can_read_body or request.content_length == 0:
+    """The body when one was sent, else the defaults; body_exists because the admission middleware read it already."""
+    if not request.body_exists or request.content_length == 0:
         return model()
     return await parse_body(request, model, request.app[keys.SETTINGS].max_body_bytes)
 

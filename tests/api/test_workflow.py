@@ -434,3 +434,11 @@ async def test_new_work_is_announced_on_the_unit_stream(wf, pool, agent, tokens,
     got = await redis.xread({unit_stream(uid): start}, count=10)
     actions = [fields["action"] for _, entries in got for _, fields in entries if fields["ticket_id"] == str(tid)]
     assert actions == ["dispatch", "uphold"]
+
+
+async def test_sign_keeps_its_optional_reason(wf, pool, agent, tokens):
+    """Optional bodies (sign/start/close…) are read even though the admission middleware read the body first."""
+    tid = await dispatched(wf, pool, agent)
+    handler = await tokens.make(Role.HANDLER, unit_id=await pool.fetchval("SELECT unit_id FROM tickets WHERE id = $1", tid))
+    await post(wf, tid, "sign", handler, {"reason": "已安排网格员核实"})
+    assert (await events(pool, tid))[-1]["reason"] == "已安排网格员核实"
