@@ -24,7 +24,6 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 BREAKER = web.AppKey("valkey_breaker", Breaker)  # the request path's Valkey calls (hotline.breaker)
 ENDPOINTS = web.AppKey("endpoints", dict[str, Endpoint])  # route name -> its row in hotline.routes
 REFERENCE = web.AppKey("reference", ReferenceData)  # classifier, split model, areas, catalogue, units (per worker)
-MODELS = REFERENCE  # the old name, kept until the branches in flight have rebased; use REFERENCE
 WRITER = web.AppKey("writer", IntakeWriter)  # intake's group commit
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from hotline.batching import Batcher
 from hotline.tickets.schemas import TicketIn
 from models.enums import Disposition
-from routing import address, dispatch
+from routing import address, destination
 from routing.split import SplitDecision, decide_splits
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,11 @@ PREDICT_BATCH = 32
 
 
 @dataclass
-class ReferenceData:
-    """What intake reads, loaded once per worker: the classifier and split models, areas, catalogue, units."""
+class ReferenceData(destination.Places):
+    """What intake reads, loaded once per worker: the places (areas, catalogue, units) and both models."""
 
     classifier: object | None          # classifier.model.ModelHolder
     split_model: object | None
-    areas: list
-    catalogue: dict
-    units: object                      # routing.dispatch.UnitIndex
     unit_ids: dict[str, int]           # unit code -> units.id
     categories: dict[str, str]         # Chinese name -> code
     executor: ThreadPoolExecutor       # model loading and reloading (seconds of work) happen here
@@ -62,7 +59,7 @@ class Assessment:
     prediction: object | None = None
     category_code: str | None = None
     resolution: object | None = None
-    decision: dispatch.Decision | None = None
+    decision: destination.Decision | None = None
     triage_reasons: list[str] = field(default_factory=list)
 
     @property
@@ -125,12 +122,12 @@ async def load_areas(pool) -> address.AreaTable:
                                       r["parent_code"]) for r in rows)
 
 
-async def load_units(pool) -> tuple[dispatch.UnitIndex, dict[str, int]]:
+async def load_units(pool) -> tuple[destination.UnitIndex, dict[str, int]]:
     """The active units as the dispatch decision sees them, and their ids by code."""
     from routing.units import UnitSeed
 
     rows = await pool.fetch("SELECT id, code, name, unit_type, area_code, tier FROM units WHERE active")
-    index = dispatch.index_units([UnitSeed(r["code"], r["name"], r["unit_type"], r["area_code"], r["tier"])
+    index = destination.index_units([UnitSeed(r["code"], r["name"], r["unit_type"], r["area_code"], r["tier"])
                                   for r in rows])
     return index, {r["code"]: r["id"] for r in rows}
 
@@ -145,8 +142,9 @@ async def load(pool, model_dir, home_province: str, executor: ThreadPoolExecutor
         split_model = await loop.run_in_executor(executor, _load_split_model)
     categories = {r["name"]: r["code"] for r in await pool.fetch("SELECT code, name FROM categories")}
     units, unit_ids = await load_units(pool)
-    return ReferenceData(classifier, split_model, await load_areas(pool), dispatch.load_catalogue(),
-                  units, unit_ids, categories, executor, home_province)
+    return ReferenceData(areas=await load_areas(pool), catalogue=destination.load_catalogue(), units=units,
+                         classifier=classifier, split_model=split_model, unit_ids=unit_ids,
+                         categories=categories, executor=executor, home_province=home_province)
 
 
 def place(ref: ReferenceData, data: TicketIn):
@@ -176,7 +174,7 @@ async def assess(ref: ReferenceData, data: TicketIn, threshold: float, *, inboun
     if resolution.needs_triage:
         result.triage_reasons.append(f"地址无法定位：{resolution.reason}")
     if result.category_code and not resolution.needs_triage:
-        result.decision = dispatch.decide(result.category_code, resolution.chain, ref.catalogue, ref.units)
+        result.decision = destination.decide(result.category_code, resolution.chain, ref.catalogue, ref.units)
         if result.decision.triage:
             result.triage_reasons.append(result.decision.reason)
     return result

@@ -20,9 +20,9 @@ from hotline.reports.schemas import AttentionQuery, CountsQuery
 from hotline.tickets.serialize import deadline_provisional
 from hotline.wallclock import now as app_now
 from models.enums import Status
+from routing.escalation import StepCode
 
 TZ = ZoneInfo("Asia/Shanghai")
-STEP_LABELS = {"warn": "预警", "chase": "催办", "supervise": "督办", "raise": "提级"}
 
 
 async def rates_report(request: web.Request) -> dict:
@@ -99,7 +99,7 @@ async def attention(request: web.Request) -> web.Response:
         for k in ("sign_by", "reply_by", "last_step_at"):
             d[k] = iso(d[k])
         d["status_label"] = Status(r["status"]).label
-        d["last_step_label"] = STEP_LABELS.get(r["last_step"]) if r["last_step"] else None
+        d["last_step_label"] = StepCode(r["last_step"]).label if r["last_step"] else None
         d["overdue_label"] = {"reply": "办理超期", "sign": "签收超期"}.get(r["overdue"])
         d["escalation_steps"] = list(r["escalation_steps"] or [])
         d["deadline_provisional"] = deadline_provisional(r["sign_by"], r["reply_by"])

@@ -12,10 +12,9 @@ from hotline.jsoncodec import iso
 from hotline.tickets.assign import assign
 from hotline.workflow import service
 from hotline.workflow.schemas import DispatchIn, RedispatchIn
-from hotline.workflow.service import Reference
 from hotline.workflow.steps import Done, Step, begin, check_placed, finish, refuse
 from models.enums import Status, Tier
-from routing import address, clock, dispatch as routing_dispatch
+from routing import address, clock, destination
 from routing.workflow import ReturnWindowError, return_queue
 
 
@@ -61,7 +60,7 @@ async def resolve_category(conn: asyncpg.Connection, value: str) -> str:
     return row["code"]
 
 
-def place(row: asyncpg.Record, area_code: str | None, ref: Reference) -> tuple[address.Chain, dict]:
+def place(row: asyncpg.Record, area_code: str | None, ref: destination.Places) -> tuple[address.Chain, dict]:
     """The ticket's area chain (from the body's area_code when given) and columns to store."""
     codes = [area_code] if area_code else [row[k] for k in ("area_code", "county_code", "city_code",
                                                             "province_code") if row[k]]
@@ -90,21 +89,21 @@ async def _supports(conn: asyncpg.Connection, codes: list[str], lead_code: str) 
     return tuple(found)
 
 
-async def choose(conn: asyncpg.Connection, ref: Reference, *, category: str | None, chain_of,
+async def choose(conn: asyncpg.Connection, ref: destination.Places, *, category: str | None, chain_of,
                  unit_code: str | None, tier: Tier | None, support_codes: list[str]) -> Choice:
     """The operator's unit (checked against the no-street rule) or the catalogue's decision."""
     if unit_code:
         unit = await service.unit_by_code(conn, unit_code)
         if unit is None:
             raise invalid("unit_code", f"承办单位 {unit_code} 不存在或已停用")
-        ok, why = routing_dispatch.forward_allowed(category or "", unit["tier"], ref.catalogue)
+        ok, why = destination.forward_allowed(category or "", unit["tier"], ref.catalogue)
         if not ok:
             raise invalid("unit_code", why, "不得下派至乡镇（街道）")
         supports = await _supports(conn, support_codes, unit["code"])
         return Choice(unit["code"], unit["name"], str(unit["tier"]), supports, f"人工指定{unit['name']}主办。")
     if category is None:
         raise invalid("category", "请指定承办单位（unit_code）或事项分类（category）")
-    d = routing_dispatch.decide(category, chain_of(), ref.catalogue, ref.units, override_tier=tier)
+    d = destination.decide(category, chain_of(), ref.catalogue, ref.units, override_tier=tier)
     if d.triage:
         raise invalid("category", d.reason, "无法按派单目录确定承办单位")
     auto = tuple(u.code for u in d.supporting)
@@ -130,7 +129,7 @@ def _category_class(value: str | None, current: str) -> str:
 
 
 async def dispatch(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, body: DispatchIn,
-                   ref: Reference, now: datetime) -> Done:
+                   ref: destination.Places, now: datetime) -> Done:
     """派单 from triage (or received): a human picks the category; the catalogue or the human picks the unit."""
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "dispatch", now)
@@ -147,7 +146,7 @@ async def dispatch(conn: asyncpg.Connection, ticket_id: int, principal: Principa
 
 
 async def redispatch(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, body: RedispatchIn,
-                     ref: Reference, now: datetime) -> Done:
+                     ref: destination.Places, now: datetime) -> Done:
     """改派 to another unit (by code, or by category/tier); decides the open return, if any."""
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "redispatch", now)

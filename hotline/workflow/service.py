@@ -13,31 +13,22 @@ from hotline.auth import Principal
 from hotline.jsoncodec import iso
 from hotline.tickets.serialize import deadline_provisional
 from models.enums import Role, Status
-from routing import clock, dispatch, sla, workflow
+from routing import clock, destination, sla, workflow
 
 OPEN = ("dispatched", "signed", "in_progress")
 
 
-# --- reference data for dispatch decisions ---------------------------------------------------
+# --- reference data for destination decisions ------------------------------------------------
 
-@dataclass(frozen=True)
-class Reference:
-    """What dispatch decisions read: the area table, the catalogue and the dispatchable units."""
-
-    areas: list
-    catalogue: dict
-    units: dispatch.UnitIndex
-
-
-async def reference(app: web.Application) -> Reference:
+async def reference(app: web.Application) -> destination.Places:
     """The intake pipeline's loaded reference data, or a fresh load when it is not running."""
     data = app.get(keys.REFERENCE)
     if data is not None:
-        return Reference(data.areas, data.catalogue, data.units)
+        return data
     from hotline.pipeline import load_areas, load_units
 
     units, _ = await load_units(app[keys.POOL])
-    return Reference(await load_areas(app[keys.POOL]), dispatch.load_catalogue(), units)
+    return destination.Places(await load_areas(app[keys.POOL]), destination.load_catalogue(), units)
 
 
 # --- one ticket -------------------------------------------------------------------------------

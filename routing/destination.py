@@ -1,4 +1,7 @@
-"""Dispatch decision (派单): which tier and which unit leads a ticket, who supports.
+"""Destination decision: which tier and which unit leads a ticket (主办), who supports (协办).
+
+The *dispatch* (派单) is the workflow action that sends a ticket there; this module
+only decides where "there" is.
 
 Pure functions on plain values: an event category code, the area chain where it
 happened (from ``routing.address``), the dispatch catalogue
@@ -46,6 +49,15 @@ class UnitIndex:
     def get(self, area_code: str | None, unit_type: str) -> UnitSeed | None:
         """Unit of a type in an area, or None."""
         return self.by_place.get((area_code, unit_type)) if area_code else None
+
+
+@dataclass
+class Places:
+    """What a destination decision reads: the area table, the dispatch catalogue and the units."""
+
+    areas: list
+    catalogue: dict
+    units: UnitIndex
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pytest
 
 from models.enums import Tier
 from routing.address import Chain, chain_for, load_areas
-from routing.dispatch import (CatalogueEntry, decide, forward_allowed, index_units,
+from routing.destination import (CatalogueEntry, decide, forward_allowed, index_units,
                               load_catalogue)
 from routing.units import UnitSeed, demo_units, load_unit_types
 
