@@ -15,6 +15,8 @@ from hotline.duplicates import schemas as dup, views as duplicates
 from hotline.disputes import reports as dispute_reports, schemas as dsp, views as disputes
 from hotline.disputes.views import action_endpoint as case_action
 from hotline.endpoints import Endpoint
+from hotline.hotspots import views as hotspots
+from hotline.hotspots.schemas import HotspotQuery, HotspotReport, SurgeQuery, SurgeReport
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
@@ -131,6 +133,12 @@ REPORTS = [
              roles=HOTLINE, query=RatesQuery, tag="reports", scope="area", media_type="text/csv"),
     Endpoint("GET", "/api/v1/reports/overdue", reports.attention, "超期与督办中的工单清单（督办工作台）",
              roles=HOTLINE, query=AttentionQuery, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/hotspots", hotspots.hotspots,
+             "热点预警：区县 × 类别滑动窗口来电数显著高于自身基线（泊松上尾检验），附工单",
+             roles=HOTLINE, query=HotspotQuery, response=HotspotReport, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/surges", hotspots.surges,
+             "话务激增：区县来电显著高于同时段基线，激增期间相同诉求自动归并到主工单",
+             roles=HOTLINE, query=SurgeQuery, response=SurgeReport, tag="reports", scope="area"),
 ]
 
 CALLBACKS = [

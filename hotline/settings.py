@@ -83,6 +83,23 @@ class Settings(BaseSettings):
     bad_review_rectify_days: int = Field(5, ge=1, le=60)  # working days for a valid bad review's rectification
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
+    # Hotspots and surges (hotline/hotspots, routing/hotspots.py: Poisson upper tail against the key's own
+    # baseline; docs/hotspots.md). Hotspot: county x category, sliding window vs the baseline days before it.
+    hotspot_interval_seconds: float = 60.0
+    hotspot_window_hours: float = Field(24, gt=0, le=24 * 7)
+    hotspot_baseline_days: float = Field(28, gt=0, le=365)
+    hotspot_min_count: int = Field(5, ge=2)
+    hotspot_alpha: float = Field(0.001, gt=0, lt=1)
+    hotspot_floor: float = Field(0.2, gt=0)          # least expected calls per window (a key with no history)
+    hotspot_cooldown_hours: float = Field(6, ge=0)   # not flagged this long: the episode ends
+    # Surge (话务激增): a county's calls in the last surge_window_hours against the same hours of the
+    # surge_baseline_days days before; while it lasts, intake groups same-matter requests under one lead.
+    surge_window_hours: float = Field(1, gt=0, le=24)
+    surge_baseline_days: int = Field(7, ge=1, le=60)
+    surge_min_count: int = Field(10, ge=2)
+    surge_alpha: float = Field(0.0001, gt=0, lt=1)
+    surge_floor: float = Field(1.0, gt=0)
+    surge_cooldown_hours: float = Field(1, ge=0)
     # Valkey on the request path (rate counts, notifications): per-call timeout, then a circuit breaker
     # that skips Valkey for the cooldown after this many failures in a row.
     valkey_timeout_seconds: float = 0.25

@@ -102,6 +102,10 @@ async def scheduler_ctx(app: web.Application):
 
     scheduler.add_job(disputes_job, "interval", args=[app], seconds=settings.sweep_interval_seconds,
                       id="disputes-sweep", max_instances=1, coalesce=True)
+    from hotline.hotspots.detect import run as hotspots_job
+
+    scheduler.add_job(hotspots_job, "interval", args=[app], seconds=settings.hotspot_interval_seconds,
+                      id="hotspots", max_instances=1, coalesce=True)
     scheduler.add_job(fold_job, "interval", args=[app[keys.POOL]], seconds=settings.rollup_interval_seconds,
                       id="rollup-fold", max_instances=1, coalesce=True)
     scheduler.start()

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 BLOCK_MS = 500          # one XREAD wait; below the client's 1 s socket timeout
 READ_COUNT = 100
+# Entries other rooms put on the same stream carry a kind; an entry without one is an escalation step.
+EVENT_KINDS = {"hotspot": "hotspot", "surge": "surge"}
 
 
 def _closing(request: web.Request) -> bool:
@@ -99,7 +101,8 @@ async def _serve(request: web.Request, principal: Principal, requested: str | No
                     last_id = entry_id
                     if scope.sees_escalation(principal, fields):
                         data = json.dumps(fields, ensure_ascii=False)
-                        await resp.write(f"id: {entry_id}\nevent: escalation\ndata: {data}\n\n".encode())
+                        kind = EVENT_KINDS.get(fields.get("kind"), "escalation")
+                        await resp.write(f"id: {entry_id}\nevent: {kind}\ndata: {data}\n\n".encode())
             if time.monotonic() >= next_beat:
                 await resp.write(f": heartbeat {iso(app_now(request.app))}\n\n".encode())
                 next_beat = time.monotonic() + heartbeat
