@@ -2,47 +2,32 @@
 
 Referrals of failed mediations and 司法确认 requests are written to `court_outbox` in
 the case's transaction, with an idempotency key per case, kind and reopening, and
-delivered by a worker with the 110 worker's discipline (linkage/worker.py): rows
-claimed under FOR UPDATE SKIP LOCKED with a short lease, retries with capped
-exponential backoff, the key sent as `Idempotency-Key` so the court deduplicates a
-retry whose answer was lost. The court posts back acceptance (立案/受理) and the
+delivered by the shared delivery loop (hotline/outbox.py: leases, capped exponential
+backoff, the key sent as `Idempotency-Key` so the court deduplicates a retry whose
+answer was lost); this module is the court's receiver. The court posts back acceptance (立案/受理) and the
 outcome, which are recorded on the row and in the case's trail.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime, timezone
+from functools import partial
 
 import aiohttp
 import asyncpg
 from aiohttp import web
 
 from hotline import keys
-from hotline.linkage.worker import Target, backoff
+from hotline import outbox
+from hotline.outbox import Target
 
-log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30
 ENQUEUE = """
 INSERT INTO court_outbox (case_id, kind, idempotency_key, payload) VALUES ($1, $2, $3, $4)
 ON CONFLICT (idempotency_key) DO NOTHING
 """
-CLAIM = """
-UPDATE court_outbox SET next_attempt_at = now() + make_interval(secs => $2)
-WHERE id IN (SELECT id FROM court_outbox WHERE state = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING id, case_id, kind, idempotency_key, payload, attempts
-"""
 DELIVERED = """
 UPDATE court_outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = now(), remote_ref = $2,
     last_error = '', updated_at = now()
-WHERE id = $1 AND state = 'pending'
-"""
-FAILED_ATTEMPT = """
-UPDATE court_outbox SET attempts = attempts + 1, last_error = $2, updated_at = now(),
-    state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,
-    next_attempt_at = now() + make_interval(secs => $4)
 WHERE id = $1 AND state = 'pending'
 """
 
@@ -59,74 +44,42 @@ async def enqueue(conn, row: dict, kind: str, extra: dict) -> str:
     return key
 
 
-async def _send(session: aiohttp.ClientSession, target: Target, row) -> str | None:
-    """POST one row; the court's reference, or raises."""
-    headers = {"Idempotency-Key": row["idempotency_key"]}
-    if target.token:
-        headers["Authorization"] = f"Bearer {target.token}"
-    async with session.post(target.url, json=row["payload"], headers=headers,
-                            timeout=aiohttp.ClientTimeout(total=target.timeout)) as resp:
-        if resp.status >= 300:
-            raise RuntimeError(f"HTTP {resp.status}")
-        data = await resp.json(content_type=None) if resp.content_length != 0 else {}
-    ref = data.get("ref") if isinstance(data, dict) else None
-    return str(ref) if ref is not None else None
+async def _body(pool: asyncpg.Pool, row) -> dict:
+    return row["payload"]
+
+
+async def _done(pool: asyncpg.Pool, row, answer: dict) -> None:
+    """Delivered: on the row and in the case's trail, in one transaction."""
+    ref = str(answer["ref"]) if answer.get("ref") is not None else None
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(DELIVERED, row["id"], ref)
+        await conn.execute(EVENT, row["case_id"], "court_delivered", "已送达法院诉调对接平台",
+                           {"kind": row["kind"], "idempotency_key": row["idempotency_key"], "ref": ref})
 
 
 EVENT = """
 INSERT INTO case_events (case_id, at, action, reason, data) VALUES ($1, now(), $2, $3, $4)
 """
+RECEIVER = outbox.Receiver("court", "court_outbox", "case_id, kind, payload", _body, _done,
+                           touch=", updated_at = now()")
 
 
 async def deliver_due(pool: asyncpg.Pool, session: aiohttp.ClientSession, target: Target, batch: int = 20) -> int:
-    """Send what is due; returns how many were delivered."""
-    rows = await pool.fetch(CLAIM, batch, LEASE_SECONDS)
-    delivered = 0
-    for row in rows:
-        try:
-            ref = await _send(session, target, row)
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            await pool.execute(FAILED_ATTEMPT, row["id"], error, target.max_attempts,
-                               backoff(row["attempts"], target.backoff_max))
-            log.warning("court delivery %s failed (attempt %s): %s", row["idempotency_key"], row["attempts"] + 1, error)
-            continue
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(DELIVERED, row["id"], ref)
-            await conn.execute(EVENT, row["case_id"], "court_delivered", "已送达法院诉调对接平台",
-                               {"kind": row["kind"], "idempotency_key": row["idempotency_key"], "ref": ref})
-        delivered += 1
-    return delivered
-
-
-async def run(pool: asyncpg.Pool, target: Target, poll: float, stop: asyncio.Event) -> None:
-    """The worker loop: deliver, sleep, repeat; database outages only delay it."""
-    async with aiohttp.ClientSession() as session:
-        while not stop.is_set():
-            try:
-                await deliver_due(pool, session, target)
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
-                log.warning("court outbox worker: database unavailable (%s)", type(exc).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=poll)
-            except asyncio.TimeoutError:
-                pass
+    """Send what is due to the court; returns how many were delivered."""
+    return await outbox.deliver_due(pool, session, RECEIVER, target, batch)
 
 
 async def delivery_ctx(app: web.Application):
     """Run the worker with the app when the court's platform is configured."""
     s = app[keys.SETTINGS]
-    url = s.court_url
-    if not url:
+    if not s.court_url:
         yield
         return
-    target = Target(url, s.court_token, s.linkage_timeout_seconds, s.linkage_max_attempts,
+    target = Target(s.court_url, s.court_token, s.linkage_timeout_seconds, s.linkage_max_attempts,
                     s.linkage_backoff_max_seconds)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(app[keys.POOL], target, s.linkage_poll_seconds, stop))
-    yield
-    stop.set()
-    await task
+    async for _ in outbox.running(app[keys.POOL], partial(deliver_due, app[keys.POOL], target=target), "court",
+                                  s.linkage_poll_seconds):
+        yield
 
 
 CALLBACK = """

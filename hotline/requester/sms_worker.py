@@ -1,9 +1,8 @@
 """Sends the SMS outbox through the gateway: retries with backoff, idempotency keys, a visible failed state.
 
-The same pattern as the 110 outbox (hotline/linkage/worker.py), as its own receiver: rows are
-claimed by pushing next_attempt_at forward (a lease) under FOR UPDATE SKIP LOCKED; each POST carries
-the row's Idempotency-Key, which the gateway deduplicates, so a retry after a lost answer sends
-nothing twice. After sms_max_attempts failures a row is `failed` (listed at /api/v1/sms/outbox).
+The gateway is one receiver of the shared delivery loop (hotline/outbox.py: leases, retries,
+idempotency keys the gateway deduplicates, so a retry after a lost answer sends nothing twice).
+After sms_max_attempts failures a row is `failed` (listed at /api/v1/sms/outbox).
 Without HOTLINE_SMS_GATEWAY_URL no worker runs and messages wait as `pending`.
 
 Gateway adapter: POST {url} {"phone", "text"} with Idempotency-Key (and a bearer token when set);
@@ -11,8 +10,6 @@ any 2xx is sent, its JSON "id" kept as remote_ref.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,48 +17,27 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from hotline import keys
+from hotline import keys, outbox
 from hotline.callbacks import service as callbacks
-from hotline.linkage.worker import backoff
 from hotline.requester import sms
+from hotline.outbox import Skip, Target
 from hotline.wallclock import now as app_now
 
-log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30
-CLAIM = """
-UPDATE sms_outbox SET next_attempt_at = now() + make_interval(secs => $2)
-WHERE id IN (SELECT id FROM sms_outbox WHERE state = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING id, ticket_id, kind, idempotency_key, phone, params, attempts
-"""
 SENT = """
 UPDATE sms_outbox SET state = 'sent', attempts = attempts + 1, sent_at = now(), remote_ref = $2, last_error = '',
     params = params - 'code' - 'token'
-WHERE id = $1 AND state = 'pending'
-"""
-FAILED_ATTEMPT = """
-UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2,
-    state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,
-    next_attempt_at = now() + make_interval(secs => $4)
 WHERE id = $1 AND state = 'pending'
 """
 SKIPPED = "UPDATE sms_outbox SET state = 'skipped', last_error = $2, params = params - 'code' - 'token' WHERE id = $1"
 
 
 @dataclass(frozen=True)
-class Gateway:
-    url: str
-    token: str = ""
-    timeout: float = 5.0
-    max_attempts: int = 8
-    backoff_max: float = 300.0
+class Gateway(Target):
+    """The SMS gateway: where texts are posted, and what the texts' links need."""
+
     base: str = ""            # the public base URL of links in texts
     link_hours: int = 72      # lifetime of the survey link a reply text carries
-
-
-class Skip(Exception):
-    """The message is no longer wanted (the ticket moved on before it could be sent)."""
 
 
 async def _survey_token(pool: asyncpg.Pool, row, gw: Gateway, now: datetime) -> str:
@@ -87,55 +63,25 @@ async def text_of(pool: asyncpg.Pool, row, gw: Gateway, now: datetime) -> str:
     return sms.render(row["kind"], values)
 
 
-async def _send(session: aiohttp.ClientSession, gw: Gateway, row, text: str) -> str | None:
-    headers = {"Idempotency-Key": row["idempotency_key"]}
-    if gw.token:
-        headers["Authorization"] = f"Bearer {gw.token}"
-    async with session.post(gw.url, json={"phone": row["phone"], "text": text}, headers=headers,
-                            timeout=aiohttp.ClientTimeout(total=gw.timeout)) as resp:
-        if resp.status >= 300:
-            raise RuntimeError(f"HTTP {resp.status}")
-        data = await resp.json(content_type=None) if resp.content_length != 0 else {}
-    data = data if isinstance(data, dict) else {}
-    return str(data["id"]) if data.get("id") is not None else None
+async def _skip(pool: asyncpg.Pool, row, why: str) -> None:
+    await pool.execute(SKIPPED, row["id"], why)
+
+
+async def _done(pool: asyncpg.Pool, row, answer: dict) -> None:
+    await pool.execute(SENT, row["id"], str(answer["id"]) if answer.get("id") is not None else None)
+
+
+def receiver(gw: Gateway, now: datetime) -> outbox.Receiver:
+    """The gateway as a receiver: the text is rendered at send time (a reply's survey link made then)."""
+    async def body(pool: asyncpg.Pool, row) -> dict:
+        return {"phone": row["phone"], "text": await text_of(pool, row, gw, now)}
+    return outbox.Receiver("sms", "sms_outbox", "ticket_id, kind, phone, params", body, _done, _skip)
 
 
 async def deliver_due(pool: asyncpg.Pool, session: aiohttp.ClientSession, gw: Gateway, now: datetime,
                       batch: int = 20) -> int:
     """Send what is due; returns how many were sent."""
-    rows = await pool.fetch(CLAIM, batch, LEASE_SECONDS)
-    sent = 0
-    for row in rows:
-        try:
-            text = await text_of(pool, row, gw, now)
-            ref = await _send(session, gw, row, text)
-        except Skip as exc:
-            await pool.execute(SKIPPED, row["id"], str(exc))
-            continue
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            await pool.execute(FAILED_ATTEMPT, row["id"], error, gw.max_attempts,
-                               backoff(row["attempts"], gw.backoff_max))
-            log.warning("sms %s failed (attempt %s): %s", row["idempotency_key"], row["attempts"] + 1, error)
-            continue
-        await pool.execute(SENT, row["id"], ref)
-        sent += 1
-    return sent
-
-
-async def run(app: web.Application, gw: Gateway, poll: float, stop: asyncio.Event) -> None:
-    """The worker loop: send, sleep, repeat; database outages only delay it."""
-    pool = app[keys.POOL]
-    async with aiohttp.ClientSession() as session:
-        while not stop.is_set():
-            try:
-                await deliver_due(pool, session, gw, app_now(app))
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
-                log.warning("sms worker: database unavailable (%s)", type(exc).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=poll)
-            except asyncio.TimeoutError:
-                pass
+    return await outbox.deliver_due(pool, session, receiver(gw, now), gw, batch)
 
 
 def gateway(settings) -> Gateway | None:
@@ -152,8 +98,9 @@ async def sms_ctx(app: web.Application):
     if gw is None:
         yield
         return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(app, gw, app[keys.SETTINGS].sms_poll_seconds, stop))
-    yield
-    stop.set()
-    await task
+    pool = app[keys.POOL]
+
+    async def deliver(session: aiohttp.ClientSession) -> int:
+        return await deliver_due(pool, session, gw, app_now(app))
+    async for _ in outbox.running(pool, deliver, "sms", app[keys.SETTINGS].sms_poll_seconds):
+        yield

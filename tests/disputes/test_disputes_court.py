@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hotline.disputes.court import deliver_due
-from hotline.linkage.worker import Target
+from hotline.outbox import Target
 from models.enums import Role
 
 

@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from hotline.linkage.worker import Target, deliver_due
+from hotline.linkage.worker import deliver_due
+from hotline.outbox import Target
 from models.enums import Role
 
 POLICE_TEXT = "有人拿着刀在小区门口追砍路人，已经有人受伤流血倒在地上了，快来人！"
