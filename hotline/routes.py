@@ -17,6 +17,7 @@ from hotline.disputes.views import action_endpoint as case_action
 from hotline.endpoints import Endpoint
 from hotline.hotspots import views as hotspots
 from hotline.hotspots.schemas import HotspotQuery, HotspotReport, SurgeQuery, SurgeReport
+from hotline.knowledge import public as qa, schemas as kbs, views as kb
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
@@ -271,8 +272,48 @@ DISPUTES = [
 ]
 
 
+# 热线百科 (#15): articles, their review flow (routing.knowledge.ARTICLE_ACTIONS) and search for staff;
+# the 政务问答台 for everyone, without a token (limited per client address like every tokenless route).
+KB = "/api/v1/kb/articles/{id}"
+KB_409 = {"409": {"description": "当前状态不允许该操作（返回 current_status 与 allowed_actions）"}}
+KB_REVIEW = frozenset({Role.SUPERVISOR, Role.ADMIN})
+KNOWLEDGE = [
+    Endpoint("GET", "/api/v1/kb/search", kb.staff_search,
+             "热线百科检索（分词、同义词；按来电地区适用范围与本地覆盖、生效与失效日期；命中词高亮）",
+             roles=STAFF, query=kbs.SearchQuery, response=kbs.SearchOut, tag="knowledge"),
+    Endpoint("GET", "/api/v1/kb/articles", kb.list_articles,
+             "知识条目列表（已发布条目；本单位/本辖区的草稿与待发布条目）", roles=STAFF, query=kbs.ArticleQuery,
+             response=kbs.ArticlePage, tag="knowledge"),
+    Endpoint("POST", "/api/v1/kb/articles", kb.create_article,
+             "新建知识条目（草稿；承办单位维护本单位条目）", roles=STAFF, body=kbs.ArticleIn,
+             response=kbs.ArticleOut, status=201, tag="knowledge", extra_responses=KB_409),
+    Endpoint("GET", KB, kb.get_article, "知识条目详情", roles=STAFF, response=kbs.ArticleOut, tag="knowledge"),
+    Endpoint("POST", f"{KB}/revise", kb.revise_article, "修订知识条目（生成新版本，回到草稿待审核）",
+             roles=STAFF, body=kbs.ArticleIn, response=kbs.ArticleOut, tag="knowledge", extra_responses=KB_409),
+    Endpoint("POST", f"{KB}/review", kb.action_handler("review"), "审核通过（热线审核）", roles=KB_REVIEW,
+             body=kbs.ActionIn, response=kbs.ArticleOut, tag="knowledge", extra_responses=KB_409),
+    Endpoint("POST", f"{KB}/send-back", kb.action_handler("send_back"), "退回修改", roles=KB_REVIEW,
+             body=kbs.ActionIn, response=kbs.ArticleOut, tag="knowledge", extra_responses=KB_409),
+    Endpoint("POST", f"{KB}/publish", kb.action_handler("publish"), "发布（进入检索与政务问答台）",
+             roles=KB_REVIEW, body=kbs.ActionIn, response=kbs.ArticleOut, tag="knowledge", extra_responses=KB_409),
+    Endpoint("POST", f"{KB}/retire", kb.action_handler("retire"), "下线（承办单位可下线本单位条目）",
+             roles=KB_REVIEW | {Role.HANDLER}, body=kbs.ActionIn, response=kbs.ArticleOut, tag="knowledge",
+             extra_responses=KB_409),
+    Endpoint("GET", f"{KB}/versions", kb.article_versions, "知识条目历史版本", roles=STAFF, tag="knowledge"),
+    Endpoint("GET", f"{KB}/events", kb.article_events, "知识条目变更记录", roles=STAFF, tag="knowledge"),
+    Endpoint("GET", "/api/v1/qa/search", qa.search_json,
+             "政务问答台检索（无需登录；仅已发布的公开条目；按来源地址限次）", query=kbs.PublicSearchQuery,
+             tag="knowledge", extra_responses={429: {"description": "查询过于频繁"}}),
+    Endpoint("GET", "/api/v1/qa/articles/{id}", qa.article_json, "政务问答台问答详情（无需登录）", tag="knowledge",
+             extra_responses={404: {"description": "问答不存在或已下线"}, 429: {"description": "查询过于频繁"}}),
+    Endpoint("GET", "/qa", qa.page, "政务问答台页面（无需登录）", tag="knowledge", media_type="text/html"),
+    Endpoint("GET", "/qa/{id}", qa.article_page, "政务问答台问答页面（无需登录）", tag="knowledge",
+             media_type="text/html"),
+]
+
+
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
     return [*SYSTEM, *TICKETS, *WORKFLOW, *DUPLICATES, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS,
             *DASHBOARD, *ADMIN_ROUTES, *REFERENCE,
-            *DISPUTES]
+            *DISPUTES, *KNOWLEDGE]

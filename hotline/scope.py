@@ -189,3 +189,39 @@ async def sees_case(conn: Db, principal: Principal, row) -> bool:
     if principal.role == Role.COURT:
         return row["source"] == "court" and row["created_by"] == principal.token_id
     return False
+
+
+# --- 热线百科 articles (alias a) ---------------------------------------------------------------
+# Every staff role reads published articles. Managing one (its drafts, revising, the review flow):
+# agents and admins every article; a unit (handler) its own unit's; a supervisor those whose area
+# lies in its subtree. Out of scope answers 404, as for tickets.
+
+ARTICLE_404 = "知识条目不存在或无权查看"
+
+
+def article_not_found(article_id: int) -> ApiError:
+    return ApiError(404, ARTICLE_404, [{"field": "id", "message": str(article_id)}])
+
+
+def article_clause(principal: Principal, args: list) -> str:
+    """SQL restricting articles `a` to those the principal manages (appends its parameters to args)."""
+    if principal.role in EVERYTHING:
+        return "TRUE"
+    if principal.role == Role.HANDLER:
+        args.append(principal.unit_id)
+        return f"a.unit_id = ${len(args)}"
+    if principal.role == Role.SUPERVISOR:
+        args.append(principal.area_code)
+        return f"a.area_code IN (SELECT code FROM area_ancestors WHERE ancestor = ${len(args)})"
+    return "FALSE"
+
+
+async def manages_article(db: Db, principal: Principal, row) -> bool:
+    """The same rule as article_clause, for one article row."""
+    if principal.role in EVERYTHING:
+        return True
+    if principal.role == Role.HANDLER:
+        return row["unit_id"] is not None and row["unit_id"] == principal.unit_id
+    if principal.role == Role.SUPERVISOR:
+        return await within(db, row["area_code"], principal.area_code)
+    return False

@@ -70,6 +70,9 @@ async def seed_all(conn: asyncpg.Connection) -> dict[str, int]:
         from hotline.disputes.seed import seed_network
 
         counts.update(await seed_network(conn))
+        from hotline.knowledge.transfer import seed_articles
+
+        counts["articles"] = await seed_articles(conn)
     return counts
 
 
