@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Service:
     """`hotline serve --demo --workers N` on a free port, state in `state`."""
 
-    def __init__(self, state: Path, workers: int = 2, port: int | None = None, env: dict | None = None) -> None:
-        self.state, self.workers_n = Path(state), workers
+    def __init__(self, state: Path, workers: int = 2, port: int | None = None, env: dict | None = None,
+                 demo: bool = True) -> None:
+        """demo=False: no `--demo` (no demo tokens); with DATABASE_URL / REDIS_URL in env it joins those servers."""
+        self.state, self.workers_n, self.demo = Path(state), workers, demo
         self.port = port or free_port()
         # the load is bounded by its clients; the per-token limit (1,200/min) would answer it 429
         self.extra_env = {"HOTLINE_RATE_LIMIT_PER_MINUTE": "1000000", **(env or {})}
@@ -42,21 +44,29 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 180.0) -> "Service":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "Service":
+        """Start the process without waiting (several nodes start side by side)."""
         self.state.mkdir(parents=True, exist_ok=True)
         self.state.chmod(0o755)
         (self.state / "demo-tokens.json").unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(HOTLINE_STATE_DIR=str(self.state), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT), **self.extra_env)
-        cmd = [sys.executable, "-m", "hotline.cli", "serve", "--demo", "--port", str(self.port),
-               "--workers", str(self.workers_n)]
+        cmd = [sys.executable, "-m", "hotline.cli", "serve", *(["--demo"] if self.demo else []),
+               "--port", str(self.port), "--workers", str(self.workers_n)]
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> "Service":
+        """Until the workers run and /health answers (and the demo tokens are written)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
             want = self.workers_n if self.workers_n > 1 else 0
-            if (self.state / "demo-tokens.json").exists() and len(self.worker_pids()) == want and self._healthy():
+            if (not self.demo or (self.state / "demo-tokens.json").exists()) and len(self.worker_pids()) == want and self._healthy():
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"serve not up within {timeout} s:\n{self.log()[-3000:]}")
@@ -104,6 +114,14 @@ class Service:
     def valkey_port(self) -> int:
         return int((self.state / "valkey" / "port").read_text().strip())
 
+    def tree(self) -> list[int]:
+        """The parent and every process below it."""
+        try:
+            parent = psutil.Process(self.proc.pid)
+            return [parent.pid, *(c.pid for c in parent.children(recursive=True))]
+        except (psutil.NoSuchProcess, AttributeError):
+            return []
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")
@@ -122,6 +140,19 @@ class Service:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+    def kill_tree(self) -> None:
+        """SIGKILL the parent and everything below it (cleanup after a failed test)."""
+        for pid in self.tree():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def alive(pid: int) -> bool:

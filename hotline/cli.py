@@ -106,9 +106,32 @@ def _serve_worker(settings_data: dict, verbose: bool) -> None:
     for s in (signal.SIGTERM, signal.SIGINT):  # a restarted worker is forked while the parent's handlers are set
         signal.signal(s, signal.SIG_DFL)
     _setup_logging(verbose)
+    _die_with_parent(signal.SIGTERM)
     settings = Settings(**settings_data)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=True,
                 print=lambda s: log.info("%s", s), **server_options(settings))
+
+
+def _die_with_parent(signum: int) -> None:
+    """Ask Linux to send signum when the parent dies (PR_SET_PDEATHSIG).
+
+    A SIGKILLed parent cannot stop its workers: they would live on as orphans, still
+    serving and holding the leader lease, with nobody to restart them. SIGTERM lets the
+    worker shut down cleanly (release the lease, finish its requests)."""
+    import ctypes
+    import multiprocessing
+    import os
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signum, 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError) as exc:  # not Linux: workers outlive a killed parent
+        log.warning("workers will not stop with a killed parent (%s)", exc)
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before prctl took effect
+        os.kill(os.getpid(), signum)
 
 
 def _run_workers(settings: Settings, workers: int, verbose: bool, watch) -> int:

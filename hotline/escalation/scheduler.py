@@ -1,7 +1,10 @@
 """APScheduler inside the service: the escalation sweep, every sweep_interval_seconds.
 
-Each run takes the Valkey lease (hotline.escalation.lease); a process that does not
-get it skips the run. If Valkey is unreachable the run goes ahead (setting
+The periodic jobs (escalation sweep, disputes sweep, hotspot detector, rollup fold) run only in the
+leader, the one process of all nodes holding the leader lease (hotline.escalation.leader).
+Each sweep run also takes the sweep lease (hotline.escalation.lease), so two processes
+never sweep at once even while leadership changes hands; a process that does not get it
+skips the run. If Valkey is unreachable the run goes ahead (setting
 `sweep_when_valkey_down`, default on): PostgreSQL alone keeps every step exactly
 once, the lease only saves duplicate work. max_instances=1 and coalesce=True keep a
 slow sweep from piling up runs in one process.
@@ -14,6 +17,7 @@ from aiohttp import web
 
 from hotline import keys, wallclock
 
+from hotline.escalation.leader import Leadership
 from hotline.escalation.lease import Lease, LeaseState
 from hotline.escalation.sweep import SweepResult, sweep
 from hotline.reports.rollup import fold_job
@@ -86,6 +90,14 @@ class SweepRunner:
                 await asyncio.wait({task}, timeout=grace)
 
 
+def _led(leadership: Leadership, job):
+    """The job, run only while this process leads."""
+    async def run(*args) -> None:
+        if leadership.leads:
+            await job(*args)
+    return run
+
+
 async def scheduler_ctx(app: web.Application):
     """Start the scheduler with the app and stop it on cleanup (disabled by scheduler_enabled=False)."""
     settings = app[keys.SETTINGS]
@@ -94,25 +106,31 @@ async def scheduler_ctx(app: web.Application):
         return
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    leadership = Leadership(app[keys.REDIS], settings.sweep_lease_ttl_seconds,
+                            run_when_unavailable=settings.sweep_when_valkey_down)
+    stop_leading = asyncio.Event()
+    leading = asyncio.create_task(leadership.run(stop_leading))
     runner = SweepRunner(app)
     scheduler = AsyncIOScheduler(timezone="Asia/Shanghai")
-    scheduler.add_job(runner.job, "interval", seconds=settings.sweep_interval_seconds, id=JOB_ID,
+    scheduler.add_job(_led(leadership, runner.job), "interval", seconds=settings.sweep_interval_seconds, id=JOB_ID,
                       max_instances=1, coalesce=True, misfire_grace_time=max(int(settings.sweep_interval_seconds), 1))
     from hotline.disputes.scheduled import job as disputes_job
 
-    scheduler.add_job(disputes_job, "interval", args=[app], seconds=settings.sweep_interval_seconds,
+    scheduler.add_job(_led(leadership, disputes_job), "interval", args=[app], seconds=settings.sweep_interval_seconds,
                       id="disputes-sweep", max_instances=1, coalesce=True)
     from hotline.hotspots.detect import run as hotspots_job
 
-    scheduler.add_job(hotspots_job, "interval", args=[app], seconds=settings.hotspot_interval_seconds,
+    scheduler.add_job(_led(leadership, hotspots_job), "interval", args=[app], seconds=settings.hotspot_interval_seconds,
                       id="hotspots", max_instances=1, coalesce=True)
-    scheduler.add_job(fold_job, "interval", args=[app[keys.POOL]], seconds=settings.rollup_interval_seconds,
-                      id="rollup-fold", max_instances=1, coalesce=True)
+    scheduler.add_job(_led(leadership, fold_job), "interval", args=[app[keys.POOL]],
+                      seconds=settings.rollup_interval_seconds, id="rollup-fold", max_instances=1, coalesce=True)
     scheduler.start()
-    log.info("escalation sweep scheduled every %ss", settings.sweep_interval_seconds)
+    log.info("escalation sweep scheduled every %ss (in the leader)", settings.sweep_interval_seconds)
     try:
         yield
     finally:
         await runner.stop()
         scheduler.shutdown(wait=False)
+        stop_leading.set()  # releases the leader lease: another process leads at once
+        await leading
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn
