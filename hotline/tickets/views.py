@@ -34,10 +34,12 @@ async def create_ticket(request: web.Request) -> web.Response:
     # The query code the agent reads out to the requester; only its salted hash is stored.
     code = codes.new_code()
     code_hash = codes.digest(code)
+    finder = request.app.get(keys.CANDIDATES)
+    found: list[dict] = []
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,
                                        now=wallclock.now(request.app),
-                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()})
+                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()}, finder=finder, found=found)
     ticket_id = row["id"]
     await sms.enqueue_accepted(request.app[keys.POOL], row, code)
     if created:
@@ -47,7 +49,8 @@ async def create_ticket(request: web.Request) -> web.Response:
         # A retry of a request whose answer (and code) was lost: the ticket gets a new code.
         await service.set_lookup_code(request.app[keys.POOL], ticket_id, code_hash)
         headers["Idempotent-Replayed"] = "true"
-    return json_response({**ticket_out(row, principal), "lookup_code": code}, status=201, headers=headers)
+    out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None}
+    return json_response(out, status=201, headers=headers)
 
 
 async def get_visible(request: web.Request):
