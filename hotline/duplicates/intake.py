@@ -73,7 +73,7 @@ class IntakeCandidates:
         self.pool = pool
         self.index = RecentIndex()
         self.batcher: Batcher[tuple[int, Probe, list[int]], list] = Batcher(self._lookup, max_batch=max_batch)
-        self._task: asyncio.Task | None = None
+        self.surging: dict[str, int] = {}   # county -> open surge id (hotline.hotspots.surge), refreshed with the index
 
     async def find(self, probe: Probe) -> list[dict]:
         """The request's candidates with their reasons, most reasons first (at most INTAKE_LIMIT)."""
@@ -135,9 +135,12 @@ class IntakeCandidates:
 
     async def run(self, stop: asyncio.Event, period: float = REFRESH_SECONDS) -> None:
         """The refresh loop; a database outage only delays it."""
+        from hotline.hotspots.surge import open_surges
+
         while not stop.is_set():
             try:
                 await self.refresh()
+                self.surging = await open_surges(self.pool)
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
                 log.debug("candidate index refresh failed (%s)", type(exc).__name__)
             try:

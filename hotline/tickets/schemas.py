@@ -158,6 +158,14 @@ class CandidateOut(BaseModel):
     reasons: list[CandidateReason]
 
 
+class GroupedOut(BaseModel):
+    lead_id: int
+    lead_ticket_no: str
+    surge_id: int
+    reason: str
+    status: Status
+
+
 class TicketOut(BaseModel):
     id: int
     ticket_no: str
@@ -194,6 +202,7 @@ class TicketOut(BaseModel):
     updated_at: datetime
     lookup_code: str | None = Field(None, description="查询码（仅登记时返回，告知诉求人；凭工单号和查询码查询办理进度）")
     candidates: list[CandidateOut] | None = Field(None, description="疑似同一诉求的工单（仅登记时返回，附理由；可追加、并单或关联）")
+    grouped: GroupedOut | None = Field(None, description="话务激增期间自动归并到的主工单（仅登记时返回；可撤销并单）")
 
 
 class ReplyOut(BaseModel):

@@ -48,7 +48,7 @@ def sees_id_number(principal: Principal) -> bool:
 DERIVED = frozenset({"channel_label", "requester", "urgency_label", "status_label", "category",
                      "disposition_label", "deadline_provisional", "unit",
                      "lookup_code",   # the query code: told once, by intake (only its hash is a column)
-                     "candidates"})   # intake's answer only (hotline.duplicates.intake)
+                     "candidates", "grouped"})   # intake's answer only (hotline.duplicates.intake, hotspots.surge)
 PLAIN = tuple(f for f in TicketOut.model_fields if f not in DERIVED)
 
 

@@ -6,6 +6,7 @@ from aiohttp import web
 from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
+from hotline.hotspots import surge
 from hotline.jsoncodec import iso
 from hotline.requester import codes, sms
 from hotline.tickets import flows, service
@@ -49,7 +50,14 @@ async def create_ticket(request: web.Request) -> web.Response:
         # A retry of a request whose answer (and code) was lost: the ticket gets a new code.
         await service.set_lookup_code(request.app[keys.POOL], ticket_id, code_hash)
         headers["Idempotent-Replayed"] = "true"
-    out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None}
+    grouped = None
+    surge_id = finder.surging.get(row["county_code"]) if finder is not None and created else None
+    if surge_id is not None and found:
+        grouped = await surge.group(request.app[keys.POOL], row, found, surge_id, wallclock.now(request.app))
+        if grouped is not None:
+            row = await service.get(request.app[keys.POOL], ticket_id)
+    out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None,
+           "grouped": grouped}
     return json_response(out, status=201, headers=headers)
 
 
