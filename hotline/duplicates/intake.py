@@ -30,6 +30,7 @@ REFRESH_BATCH = 5000
 # a little after a later one is still picked up (the index ignores ids it already has).
 OVERLAP = 256
 WARM_LIMIT = 50_000
+OPEN_SURGES = "SELECT county_code, id FROM surges WHERE ended_at IS NULL"   # hotline.hotspots.surge groups there
 
 COLS = reasons.COLUMNS_SQL
 # Open, or closed within the caller window; never a call already folded into a lead (its lead is the matter).
@@ -135,12 +136,10 @@ class IntakeCandidates:
 
     async def run(self, stop: asyncio.Event, period: float = REFRESH_SECONDS) -> None:
         """The refresh loop; a database outage only delays it."""
-        from hotline.hotspots.surge import open_surges
-
         while not stop.is_set():
             try:
                 await self.refresh()
-                self.surging = await open_surges(self.pool)
+                self.surging = {r["county_code"]: r["id"] for r in await self.pool.fetch(OPEN_SURGES)}
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
                 log.debug("candidate index refresh failed (%s)", type(exc).__name__)
             try:

@@ -23,13 +23,7 @@ log = logging.getLogger(__name__)
 GROUP_SCORE = 0.4
 GROUPABLE = frozenset({"received", "triage", "dispatched", "signed", "in_progress", "returned", "replied"})
 REASON = "话务激增自动归并：同一区县相同诉求并入主工单"
-OPEN_SURGES = "SELECT county_code, id FROM surges WHERE ended_at IS NULL"
 COUNT_GROUPED = "UPDATE surges SET grouped = grouped + 1 WHERE id = $1"
-
-
-async def open_surges(db) -> dict[str, int]:
-    """county code -> open surge id."""
-    return {r["county_code"]: r["id"] for r in await db.fetch(OPEN_SURGES)}
 
 
 def pick_lead(candidates: list[dict]) -> dict | None:
