@@ -18,11 +18,11 @@ import asyncpg
 
 from hotline.batching import Batcher
 from hotline.duplicates import candidates as reasons
-from hotline.duplicates.recent import PLACE_KEEP, RecentIndex
+from hotline.duplicates.recent import RecentIndex
 
 log = logging.getLogger(__name__)
 
-INTAKE_LIMIT = 10           # candidates in the intake response
+INTAKE_LIMIT = 5            # candidates in the intake response (the agent sees the rest on GET /candidates)
 PHONE_LIMIT = 5
 REFRESH_SECONDS = 1.0
 REFRESH_BATCH = 5000
@@ -32,7 +32,9 @@ OVERLAP = 256
 WARM_LIMIT = 50_000
 OPEN_SURGES = "SELECT county_code, id FROM surges WHERE ended_at IS NULL"   # hotline.hotspots.surge groups there
 
-COLS = reasons.COLUMNS_SQL
+# What the answer shows (no content: intake compares sketches, not texts).
+COLS = """t.id, t.ticket_no, t.title, t.status::text AS status, t.created_at, t.closed_at, t.area_code,
+t.category_code, t.requester_name, t.requester_phone, t.repeat_calls"""
 # Open, or closed within the caller window; never a call already folded into a lead (its lead is the matter).
 LIVE = "t.merged_into IS NULL AND t.status <> 'transferred' AND (t.status <> 'closed' OR t.closed_at >= $3)"
 LOOKUP = f"""
@@ -80,7 +82,7 @@ class IntakeCandidates:
         """The request's candidates with their reasons, most reasons first (at most INTAKE_LIMIT)."""
         ts = probe.now.timestamp()
         hits = [*self.index.same_place(probe.county, probe.category, ts - reasons.PLACE_WINDOW.total_seconds(),
-                                       PLACE_KEEP),
+                                       INTAKE_LIMIT),
                 *self.index.similar_text(probe.county, probe.sketch, ts - reasons.TEXT_WINDOW.total_seconds(),
                                          INTAKE_LIMIT)]
         if not probe.phone and not hits:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,8 +42,7 @@ class _Ring:
         self.size = min(self.size + 1, TEXT_POOL)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     ticket_id: int
     reason: str                      # same_place or similar_text
     score: float | None = None
@@ -77,8 +77,13 @@ class RecentIndex:
         """The newest tickets of the county and category since `since` (epoch seconds)."""
         if not county or not category:
             return []
-        recent = self.places.get((county, category), ())
-        return [Hit(i, "same_place") for i, ts in reversed(recent) if ts >= since][:limit]
+        out: list[Hit] = []
+        for i, ts in reversed(self.places.get((county, category), ())):
+            if len(out) == limit:
+                break
+            if ts >= since:   # (another worker's ticket may be learnt after newer ones of this worker)
+                out.append(Hit(i, "same_place"))
+        return out
 
     def similar_text(self, county: str | None, sketch: bytes | None, since: float, limit: int) -> list[Hit]:
         """The county's recent tickets whose estimated bigram Jaccard reaches TEXT_THRESHOLD, best first."""

@@ -16,6 +16,8 @@ RUGAO = "320682"
 DRAIN = "如皋市白蒲镇朝阳路菜场门口的下水道井盖缺了两个礼拜，晚上骑电瓶车的差点摔进去，请赶紧补上"
 DRAIN_AGAIN = "白蒲镇朝阳路菜场门口下水道井盖缺了两个礼拜了，晚上骑电瓶车差点摔进去，赶紧补上井盖"
 PARKING = "白蒲镇卫生院门口天天有车乱停，救护车都开不进去"
+TREE = "如皋市东大街小学门口那棵梧桐树被台风刮歪了，随时会倒，孩子上学很危险"
+TREE_AGAIN = "东大街小学门口梧桐树被台风刮歪了，随时可能倒下来，孩子们上学太危险了"
 
 
 def phone() -> str:
@@ -68,13 +70,13 @@ async def test_folded_calls_are_not_offered_and_a_replay_does_not_offer_itself(c
 async def test_another_workers_ticket_is_learnt_by_the_refresh(client, agent, settings):
     other = create_app(settings)        # a second worker on the same database
     async with TestClient(TestServer(other)) as worker2:
-        first = await intake(worker2, agent, DRAIN, phone())
+        first = await intake(worker2, agent, TREE, phone())
         mine = client.app[keys.CANDIDATES]
         for _ in range(30):             # the refresh loop runs every second
             if first["id"] <= mine.index.high_water:
                 break
             await asyncio.sleep(0.2)
-        again = await intake(client, agent, DRAIN_AGAIN, phone())
+        again = await intake(client, agent, TREE_AGAIN, phone())
     assert "similar_text" in reasons(again)[first["id"]]
 
 
