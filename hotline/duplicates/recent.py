@@ -21,7 +21,7 @@ import numpy as np
 
 from classifier.similarity import SKETCH_SIZE, estimated_jaccard
 
-TEXT_POOL = 500          # as GET /candidates: a county's newest tickets are the pool
+TEXT_POOL = 200          # a county's newest tickets are the pool (GET /candidates looks at 500)
 PLACE_KEEP = 20
 TEXT_THRESHOLD = 0.25    # estimated bigram Jaccard (docs/workflow.md: how it was chosen)
 SEEN_KEEP = 4096         # recently added ids, so a re-read never adds a ticket twice
