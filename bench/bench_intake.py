@@ -558,27 +558,84 @@ def candidates_ab(args, generator: str) -> int:
                                 "intake without candidates", {"HOTLINE_INTAKE_CANDIDATES": "false"})
             on = start_service(free_port(), args.workers, db_url, servers.redis_url, servers.state,
                                "intake with candidates", {"HOTLINE_INTAKE_CANDIDATES": "true"})
-            loads = drive([off, on], token, args, servers.state)
+            loads, cpu = _ab_rounds([off, on], token, args, servers.state, _postmaster(servers))
         finally:
             for target in (off, on):
                 if target is not None:
                     target.stop()
-    rows = ["| connections | without req/s | p50 ms | p99 ms | with req/s | p50 ms | p99 ms | "
-            "with / without (median of rounds) | per round | non-2xx |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| connections | without req/s | p50 ms | p99 ms | CPU ms/req | with req/s | p50 ms | p99 ms | CPU ms/req | "
+            "with / without req/s (median of rounds) | per round | CPU with / without | non-2xx |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     med = statistics.median
     for c in args.concurrency:
         a, b = loads[(off.name, c)], loads[(on.name, c)]
+        ca, cb = cpu[(off.name, c)], cpu[(on.name, c)]
         ratios = [y.rps / x.rps for x, y in zip(a, b) if x.rps]
         rows.append(f"| {c} | {med([x.rps for x in a]):,.0f} | {med([x.p50_ms for x in a]):.1f} | "
-                    f"{med([x.p99_ms for x in a]):.1f} | {med([x.rps for x in b]):,.0f} | "
-                    f"{med([x.p50_ms for x in b]):.1f} | {med([x.p99_ms for x in b]):.1f} | "
+                    f"{med([x.p99_ms for x in a]):.1f} | {med(ca):.2f} | {med([x.rps for x in b]):,.0f} | "
+                    f"{med([x.p50_ms for x in b]):.1f} | {med([x.p99_ms for x in b]):.1f} | {med(cb):.2f} | "
                     f"**{med(ratios):.2f}** | {' '.join(f'{r:.2f}' for r in ratios)} | "
-                    f"{sum(x.errors for x in a + b)} |")
+                    f"**{med(cb) / med(ca):.2f}** | {sum(x.errors for x in a + b)} |")
     rows += ["", f"POST /api/v1/tickets, {args.rounds} round(s) of {args.seconds} s per level and target, the two "
              f"services (`serve --workers {args.workers}`, one database) taking turns; medians over rounds; "
-             f"load generator: {generator} on the same machine ({machine()})."]
+             f"load generator: {generator} on the same machine ({machine()}). CPU ms/req: CPU time of the "
+             f"service's processes and of the run's PostgreSQL processes during the target's turn, per 2xx answer "
+             f"(less sensitive than req/s to what else the shared machine runs)."]
     print("\n".join(rows))
     return 0
+
+
+def _postmaster(servers: "Servers"):
+    """The run's own PostgreSQL (other PostgreSQL servers on a shared machine are not counted)."""
+    import psutil
+
+    if servers.pg is None:
+        return None
+    pid = int((servers.pg.data / "postmaster.pid").read_text().split()[0])
+    return psutil.Process(pid)
+
+
+def _cpu_seconds(target: Target, postmaster=None) -> float:
+    """CPU seconds so far of the target's process tree and of the run's PostgreSQL processes."""
+    import psutil
+
+    procs = []
+    for p in target.procs:
+        try:
+            parent = psutil.Process(p.pid)
+            procs += [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    if postmaster is not None:
+        procs += [postmaster, *postmaster.children(recursive=True)]
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def _ab_rounds(targets: list[Target], token: str, args, state: Path, postmaster=None):
+    """drive()'s rounds (targets taking turns), with the CPU spent per answer during each turn."""
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
+    loads: dict[tuple[str, int], list[Load]] = {}
+    cpu: dict[tuple[str, int], list[float]] = {}
+    for rnd in range(args.rounds):
+        for conc in args.concurrency:
+            for target in targets:
+                run = (lambda secs: run_wrk(target.port, token, secs, conc, 1, state)) if use_wrk else \
+                    (lambda secs: asyncio.run(_python_load(target.port, token, secs, conc)))
+                if rnd == 0:
+                    run(min(3, max(1, args.seconds // 5)))
+                before = _cpu_seconds(target, postmaster)
+                load = run(args.seconds)
+                spent = _cpu_seconds(target, postmaster) - before
+                loads.setdefault((target.name, conc), []).append(load)
+                cpu.setdefault((target.name, conc), []).append(spent * 1000 / max(load.ok, 1))
+    return loads, cpu
 
 
 def _model_note(port: int, token: str) -> str:

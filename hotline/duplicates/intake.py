@@ -23,7 +23,7 @@ from hotline.duplicates.recent import RecentIndex
 log = logging.getLogger(__name__)
 
 INTAKE_LIMIT = 5            # candidates in the intake response (the agent sees the rest on GET /candidates)
-PHONE_LIMIT = 5
+PHONE_LIMIT = 3
 REFRESH_SECONDS = 1.0
 REFRESH_BATCH = 5000
 # Ids are drawn before the commit: re-read this many below the highest seen, so a batch that committed
@@ -81,23 +81,26 @@ class IntakeCandidates:
     async def find(self, probe: Probe) -> list[dict]:
         """The request's candidates with their reasons, most reasons first (at most INTAKE_LIMIT)."""
         ts = probe.now.timestamp()
-        hits = [*self.index.same_place(probe.county, probe.category, ts - reasons.PLACE_WINDOW.total_seconds(),
-                                       INTAKE_LIMIT),
-                *self.index.similar_text(probe.county, probe.sketch, ts - reasons.TEXT_WINDOW.total_seconds(),
-                                         INTAKE_LIMIT)]
-        if not probe.phone and not hits:
+        hits: dict[int, list] = {}
+        for h in (*self.index.same_place(probe.county, probe.category, ts - reasons.PLACE_WINDOW.total_seconds(),
+                                         INTAKE_LIMIT),
+                  *self.index.similar_text(probe.county, probe.sketch, ts - reasons.TEXT_WINDOW.total_seconds(),
+                                           INTAKE_LIMIT)):
+            hits.setdefault(h.ticket_id, []).append(h)
+        # only the rows that can make the answer: the best by memory's reasons (the phone adds at most PHONE_LIMIT)
+        best = sorted(hits, key=lambda i: (-len(hits[i]), -max(h.score or 0 for h in hits[i]), -i))[:INTAKE_LIMIT]
+        if not probe.phone and not best:
             return []
-        rows = await self.batcher.submit((0, probe, sorted({h.ticket_id for h in hits})))
-        by_id = {r["id"]: r for r in rows}
+        rows = await self.batcher.submit((0, probe, best))
         found: dict[int, dict] = {}
         for r in rows:
+            entry = found.setdefault(r["id"], {"row": r, "reasons": []})
             if r["n"] != 0:
-                found.setdefault(r["id"], {"row": r, "reasons": []})["reasons"].append(reasons.reason("same_caller"))
-        for h in hits:
-            if h.ticket_id in by_id:
-                entry = found.setdefault(h.ticket_id, {"row": by_id[h.ticket_id], "reasons": []})
-                entry["reasons"].append(reasons.reason(h.reason, h.score))
-        return reasons.ranked(found.values(), INTAKE_LIMIT)
+                entry["reasons"].append(reasons.reason("same_caller"))
+        for i in best:
+            if i in found:
+                found[i]["reasons"] += [reasons.reason(h.reason, h.score) for h in hits[i]]
+        return reasons.ranked([f for f in found.values() if f["reasons"]], INTAKE_LIMIT)
 
     async def _lookup(self, items: list[tuple[int, Probe, list[int]]]) -> list[list]:
         """One statement for the batch: each request's same-caller tickets and the rows of its ids."""
@@ -105,11 +108,15 @@ class IntakeCandidates:
         ids = sorted({i for _, _, got in items for i in got})
         rows = await self.pool.fetch(LOOKUP, list(range(1, len(items) + 1)), [p.phone or "" for _, p, _ in items],
                                      since, ids)
-        out: list[list] = []
-        for n, (_, probe, got) in enumerate(items, start=1):
-            mine = set(got)
-            out.append([r for r in rows if r["n"] == n or (r["n"] == 0 and r["id"] in mine)])
-        return out
+        by_n: dict[int, list] = {}
+        by_id = {}
+        for r in rows:
+            if r["n"]:
+                by_n.setdefault(r["n"], []).append(r)
+            else:
+                by_id[r["id"]] = r
+        return [by_n.get(n, []) + [by_id[i] for i in got if i in by_id]
+                for n, (_, _, got) in enumerate(items, start=1)]
 
     def remember(self, row, sketch: bytes | None) -> None:
         """A ticket this worker just wrote: known at once, before the next refresh."""
