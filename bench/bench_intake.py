@@ -240,14 +240,15 @@ def wait_ready(url: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"{url} not ready after {timeout}s: {last}")
 
 
-def start_service(port: int, workers: int, db_url: str, redis_url: str, state: Path) -> Target:
+def start_service(port: int, workers: int, db_url: str, redis_url: str, state: Path, name: str = "intake (hotline serve)",
+                  extra_env: dict | None = None) -> Target:
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "HOTLINE_STATE_DIR": str(state / "app"),
            # keep the per-token rate limit on (its Valkey round trip is part of the cost) but out of reach
-           "HOTLINE_RATE_LIMIT_PER_MINUTE": "100000000", "PYTHONPATH": str(ROOT)}
+           "HOTLINE_RATE_LIMIT_PER_MINUTE": "100000000", "PYTHONPATH": str(ROOT), **(extra_env or {})}
     log = open(state / "service.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "serve", "--workers", str(workers),
                              "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    target = Target("intake (hotline serve)", [proc], port)
+    target = Target(name, [proc], port)
     try:
         wait_ready(f"http://127.0.0.1:{port}/ready")
     except Exception:
@@ -509,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--quick", action="store_true", help="5 s per target (for run_all --quick)")
     parser.add_argument("--scale", choices=["quick", "full"], help="alias: quick = --quick")
+    parser.add_argument("--candidates-ab", action="store_true",
+                        help="instead of the ceiling: intake without candidates (HOTLINE_INTAKE_CANDIDATES=false) "
+                             "against intake with them, taking turns; reports with/without per level")
     parser.add_argument("--ceiling-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
@@ -523,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from hotline.settings import Settings
 
+    if args.candidates_ab:
+        return candidates_ab(args, generator)
     pool_max = Settings().pool_max
     with Servers() as servers:
         db_url, token = asyncio.run(prepare_database(servers.admin_url))
@@ -540,6 +546,96 @@ def main(argv: list[str] | None = None) -> int:
     levels = [Level(c, loads[(t_in.name, c)], loads[(t_ce.name, c)]) for c in args.concurrency]
     print(report(levels, t_in, t_ce, args, generator, stored, model_note))
     return 0
+
+
+def candidates_ab(args, generator: str) -> int:
+    """Intake with candidates in the response against intake without, same database, taking turns."""
+    with Servers() as servers:
+        db_url, token = asyncio.run(prepare_database(servers.admin_url))
+        off = on = None
+        try:
+            off = start_service(free_port(), args.workers, db_url, servers.redis_url, servers.state,
+                                "intake without candidates", {"HOTLINE_INTAKE_CANDIDATES": "false"})
+            on = start_service(free_port(), args.workers, db_url, servers.redis_url, servers.state,
+                               "intake with candidates", {"HOTLINE_INTAKE_CANDIDATES": "true"})
+            loads, cpu = _ab_rounds([off, on], token, args, servers.state, _postmaster(servers))
+        finally:
+            for target in (off, on):
+                if target is not None:
+                    target.stop()
+    rows = ["| connections | without req/s | p50 ms | p99 ms | CPU ms/req | with req/s | p50 ms | p99 ms | CPU ms/req | "
+            "with / without req/s (median of rounds) | per round | CPU with / without | non-2xx |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    med = statistics.median
+    for c in args.concurrency:
+        a, b = loads[(off.name, c)], loads[(on.name, c)]
+        ca, cb = cpu[(off.name, c)], cpu[(on.name, c)]
+        ratios = [y.rps / x.rps for x, y in zip(a, b) if x.rps]
+        rows.append(f"| {c} | {med([x.rps for x in a]):,.0f} | {med([x.p50_ms for x in a]):.1f} | "
+                    f"{med([x.p99_ms for x in a]):.1f} | {med(ca):.2f} | {med([x.rps for x in b]):,.0f} | "
+                    f"{med([x.p50_ms for x in b]):.1f} | {med([x.p99_ms for x in b]):.1f} | {med(cb):.2f} | "
+                    f"**{med(ratios):.2f}** | {' '.join(f'{r:.2f}' for r in ratios)} | "
+                    f"**{med(cb) / med(ca):.2f}** | {sum(x.errors for x in a + b)} |")
+    rows += ["", f"POST /api/v1/tickets, {args.rounds} round(s) of {args.seconds} s per level and target, the two "
+             f"services (`serve --workers {args.workers}`, one database) taking turns; medians over rounds; "
+             f"load generator: {generator} on the same machine ({machine()}). CPU ms/req: CPU time of the "
+             f"service's processes and of the run's PostgreSQL processes during the target's turn, per 2xx answer "
+             f"(less sensitive than req/s to what else the shared machine runs)."]
+    print("\n".join(rows))
+    return 0
+
+
+def _postmaster(servers: "Servers"):
+    """The run's own PostgreSQL (other PostgreSQL servers on a shared machine are not counted)."""
+    import psutil
+
+    if servers.pg is None:
+        return None
+    pid = int((servers.pg.data / "postmaster.pid").read_text().split()[0])
+    return psutil.Process(pid)
+
+
+def _cpu_seconds(target: Target, postmaster=None) -> float:
+    """CPU seconds so far of the target's process tree and of the run's PostgreSQL processes."""
+    import psutil
+
+    procs = []
+    for p in target.procs:
+        try:
+            parent = psutil.Process(p.pid)
+            procs += [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    if postmaster is not None:
+        procs += [postmaster, *postmaster.children(recursive=True)]
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def _ab_rounds(targets: list[Target], token: str, args, state: Path, postmaster=None):
+    """drive()'s rounds (targets taking turns), with the CPU spent per answer during each turn."""
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
+    loads: dict[tuple[str, int], list[Load]] = {}
+    cpu: dict[tuple[str, int], list[float]] = {}
+    for rnd in range(args.rounds):
+        for conc in args.concurrency:
+            for target in targets:
+                run = (lambda secs: run_wrk(target.port, token, secs, conc, 1, state)) if use_wrk else \
+                    (lambda secs: asyncio.run(_python_load(target.port, token, secs, conc)))
+                if rnd == 0:
+                    run(min(3, max(1, args.seconds // 5)))
+                before = _cpu_seconds(target, postmaster)
+                load = run(args.seconds)
+                spent = _cpu_seconds(target, postmaster) - before
+                loads.setdefault((target.name, conc), []).append(load)
+                cpu.setdefault((target.name, conc), []).append(spent * 1000 / max(load.ok, 1))
+    return loads, cpu
 
 
 def _model_note(port: int, token: str) -> str:

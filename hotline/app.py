@@ -6,7 +6,7 @@ from aiohttp import web
 from hotline import admission, keys
 from hotline.auth import TokenCache
 from hotline.middleware import auth_middleware, error_middleware
-from hotline.resources import pipeline_ctx, postgres_ctx, redis_ctx
+from hotline.resources import candidates_ctx, pipeline_ctx, postgres_ctx, redis_ctx
 from hotline.revocation import revocation_ctx
 from hotline.routes import all_endpoints
 from hotline.settings import Settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
 
     from hotline.admin.choice import follow_ctx
 
-    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, follow_ctx, delivery_ctx, sms_ctx,
+    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, candidates_ctx, follow_ctx,
+                            delivery_ctx, sms_ctx,
                             court_ctx, scheduler_ctx])
     return app

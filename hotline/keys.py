@@ -10,6 +10,7 @@ from aiohttp import web
 
 from hotline.auth import Principal, TokenCache
 from hotline.breaker import Breaker
+from hotline.duplicates.intake import IntakeCandidates
 from hotline.endpoints import Endpoint
 from hotline.notify import Notifier
 from hotline.pipeline import ReferenceData
@@ -25,6 +26,7 @@ BREAKER = web.AppKey("valkey_breaker", Breaker)  # the request path's Valkey cal
 ENDPOINTS = web.AppKey("endpoints", dict[str, Endpoint])  # route name -> its row in hotline.routes
 REFERENCE = web.AppKey("reference", ReferenceData)  # classifier, split model, areas, catalogue, units (per worker)
 WRITER = web.AppKey("writer", IntakeWriter)  # intake's group commit
+CANDIDATES = web.AppKey("candidates", IntakeCandidates)  # intake's candidates (recent-ticket memory), per worker
 
 PRINCIPAL = web.RequestKey("principal", Principal)  # the authenticated caller
 # Optional "now" (a callable returning an aware datetime); tests inject it. Read it through hotline.clock.

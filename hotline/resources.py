@@ -68,3 +68,23 @@ async def pipeline_ctx(app: web.Application):
     app[keys.REFERENCE] = await pipeline.load(app[keys.POOL], settings.model_dir, settings.home_province, executor)
     yield
     executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def candidates_ctx(app: web.Application):
+    """Intake's candidates: warm the recent-ticket memory, then keep it fresh (off with intake_candidates=False)."""
+    import asyncio
+
+    from hotline import wallclock
+    from hotline.duplicates.intake import IntakeCandidates
+
+    if not app[keys.SETTINGS].intake_candidates:
+        yield
+        return
+    finder = IntakeCandidates(app[keys.POOL])
+    await finder.warm(wallclock.now(app))
+    app[keys.CANDIDATES] = finder
+    stop = asyncio.Event()
+    task = asyncio.create_task(finder.run(stop))
+    yield
+    stop.set()
+    await task

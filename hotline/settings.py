@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     bad_review_rectify_days: int = Field(5, ge=1, le=60)  # working days for a valid bad review's rectification
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
+    # Candidates (same caller, place, similar text) in the intake response (hotline/duplicates/intake.py).
+    intake_candidates: bool = True
+    # A chase (追加) makes its lead urgent when it brings the lead's repeat calls within the hours to this many.
+    chase_urgent_calls: int = Field(2, ge=1, le=100)
+    chase_urgent_hours: float = Field(72, gt=0, le=24 * 30)
     # Hotspots and surges (hotline/hotspots, routing/hotspots.py: Poisson upper tail against the key's own
     # baseline; docs/hotspots.md). Hotspot: county x category, sliding window vs the baseline days before it.
     hotspot_interval_seconds: float = 60.0

@@ -11,6 +11,7 @@ from aiohttp import web
 from hotline import keys
 from hotline.callbacks import flows, service, survey
 from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, SurveyIn, option
+from hotline.duplicates.callers import requester_list
 from hotline.endpoints import parse_body
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
@@ -48,8 +49,11 @@ async def record_callback(request: web.Request) -> web.Response:
 
 
 async def callback_history(request: web.Request) -> web.Response:
+    """Attempts and outcomes, and whom to call back: every requester of the matter (a lead's folded callers too)."""
     row = await get_visible(request)
-    return json_response({"ticket_id": row["id"], **await service.history(request.app[keys.POOL], row["id"])})
+    pool = request.app[keys.POOL]
+    return json_response({"ticket_id": row["id"], **await service.history(pool, row["id"]),
+                          "requesters": await requester_list(pool, request[keys.PRINCIPAL], row["id"])})
 
 
 async def optional_body(request: web.Request, model):

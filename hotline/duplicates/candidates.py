@@ -1,7 +1,8 @@
 """Which open or recently closed tickets are probably the same matter as this one, and why.
 
-Asked for by an agent looking at a ticket (GET .../candidates), never at intake: the group-commit
-intake path is untouched. Three reasons, each a bounded, indexed query:
+Asked for by an agent looking at a ticket (GET .../candidates); intake answers its own, cheaper form
+(hotline.duplicates.intake: the same reasons, similar text by a MinHash sketch). Three reasons here,
+each a bounded, indexed query:
 - same caller: the same phone number within PHONE_WINDOW;
 - same place: the same county and category within PLACE_WINDOW;
 - similar text: TF-IDF cosine over the classifier's jieba tokens (classifier.similarity) against
@@ -26,6 +27,7 @@ PLACE_WINDOW = timedelta(days=3)
 TEXT_WINDOW = timedelta(days=7)
 TEXT_POOL = 500
 TEXT_THRESHOLD = 0.5
+COLUMNS_SQL = service.CANDIDATE_COLUMNS
 
 REASONS = {
     "same_caller": f"同一来电号码（{PHONE_WINDOW.days} 日内）",
@@ -34,7 +36,8 @@ REASONS = {
 }
 
 
-def _reason(code: str, score: float | None = None) -> dict:
+def reason(code: str, score: float | None = None) -> dict:
+    """One reason as the API shows it (code, Chinese label, score for similar text)."""
     out = {"code": code, "label": REASONS[code]}
     if score is not None:
         out["score"] = score
@@ -45,17 +48,17 @@ async def find(db: asyncpg.Pool, principal: Principal, row, limit: int) -> list[
     """The candidates for ticket `row`, those with more reasons (then more similar, newer) first."""
     found: dict[int, dict] = {}
 
-    def add(r, reason: dict) -> None:
-        found.setdefault(r["id"], {"row": r, "reasons": []})["reasons"].append(reason)
+    def add(r, why: dict) -> None:
+        found.setdefault(r["id"], {"row": r, "reasons": []})["reasons"].append(why)
 
     tid, at = row["id"], row["created_at"]
     if row["requester_phone"]:
         for r in await service.same_caller(db, principal, tid, at - PHONE_WINDOW, row["requester_phone"], limit):
-            add(r, _reason("same_caller"))
+            add(r, reason("same_caller"))
     if row["county_code"] and row["category_code"]:
         for r in await service.same_place(db, principal, tid, at - PLACE_WINDOW, row["county_code"],
                                           row["category_code"], limit):
-            add(r, _reason("same_place"))
+            add(r, reason("same_place"))
     if row["county_code"]:
         nearby = await service.nearby(db, principal, tid, at - TEXT_WINDOW, row["county_code"], TEXT_POOL)
         texts = [f"{r['title']} {r['content']}" for r in nearby]
@@ -63,9 +66,14 @@ async def find(db: asyncpg.Pool, principal: Principal, row, limit: int) -> list[
             None, similarities, f"{row['title']} {row['content']}", texts)
         for r, score in zip(nearby, scores):
             if score >= TEXT_THRESHOLD:
-                add(r, _reason("similar_text", score))
-    ranked = sorted(found.values(), key=lambda c: (-len(c["reasons"]), -_score(c), -c["row"]["id"]))
-    return [_out(c) for c in ranked[:limit]]
+                add(r, reason("similar_text", score))
+    return ranked(found.values(), limit)
+
+
+def ranked(found, limit: int) -> list[dict]:
+    """Candidates ({row, reasons}) with more reasons first, then more similar, then newer."""
+    best = sorted(found, key=lambda c: (-len(c["reasons"]), -_score(c), -c["row"]["id"]))
+    return [_out(c) for c in best[:limit]]
 
 
 def _score(c: dict) -> float:

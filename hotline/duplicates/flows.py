@@ -13,6 +13,7 @@ import asyncpg
 from hotline import scope
 from hotline.auth import Principal
 from hotline.duplicates import service
+from hotline.duplicates.chase import ChaseRule, maybe_raise
 from hotline.errors import ApiError
 from hotline.tickets.service import add_event
 from hotline.workflow import service as workflow
@@ -37,8 +38,8 @@ async def _other(conn: asyncpg.Connection, step: Step, other_id: int, field: str
 
 
 async def fold(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, action: str, lead_id: int,
-               reason: str, now: datetime) -> Done:
-    """追加 (add_repeat) or 并单 (merge): close this call into the lead ticket."""
+               reason: str, now: datetime, chase: ChaseRule | None = None) -> Done:
+    """追加 (add_repeat) or 并单 (merge): close this call into the lead ticket (a 追加 may make it urgent)."""
     kind = KIND[action]
     async with conn.transaction():
         await service.lock_pair(conn, ticket_id, lead_id)
@@ -61,10 +62,11 @@ async def fold(conn: asyncpg.Connection, ticket_id: int, principal: Principal | 
         await add_event(conn, lead_id, principal, LEAD_EVENT[kind], reason=reason, at=now,
                         data={"ticket_id": ticket_id, "ticket_no": row["ticket_no"], "repeat_calls": count,
                               "caller": row["requester_name"]})
+        raised = await maybe_raise(conn, lead, principal, chase, now) if kind == "repeat" and chase else None
         fields = {"closed_as": kind, "merged_into": lead_id, "closed_at": now, "next_escalation_at": None}
         return await finish(conn, step, reason=reason, fields=fields,
                             data={"lead_id": lead_id, "lead_ticket_no": lead["ticket_no"], "link_id": link_id,
-                                  "repeat_calls": count})
+                                  "repeat_calls": count, "lead_urgency_raised": raised is not None})
 
 
 async def link(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, other_id: int, reason: str,

@@ -133,3 +133,25 @@ async def nearby(db, principal, ticket_id: int, since: datetime, county: str, li
 async def fold_state(db: Db, ticket_id: int) -> asyncpg.Record:
     """The ticket's repeat-call count and, for a folded call, its lead."""
     return await db.fetchrow("SELECT repeat_calls, merged_into, closed_as FROM tickets WHERE id = $1", ticket_id)
+
+
+# --- every requester of a matter (the callback list) --------------------------------------------
+
+REQUESTERS = """
+SELECT t.id AS ticket_id, t.ticket_no, t.requester_name, t.requester_phone, t.confidential,
+       coalesce(t.closed_as, 'lead') AS role, t.created_at
+FROM tickets t WHERE t.id = $1 OR t.merged_into = $1
+ORDER BY t.id = $1 DESC, t.id
+"""
+LATEST_SMS = """
+SELECT DISTINCT ON (phone) phone, kind, state FROM sms_outbox
+WHERE ticket_id = $1 AND kind IN ('replied', 'reopened') ORDER BY phone, id DESC
+"""
+
+
+async def requesters(db: Db, lead_id: int) -> tuple[list[asyncpg.Record], dict[str, asyncpg.Record]]:
+    """The lead's requester and every caller folded into it (追加/并单, not undone), and the latest reply
+    or reopen text queued for each phone number."""
+    rows = await db.fetch(REQUESTERS, lead_id)
+    texts = {r["phone"]: r for r in await db.fetch(LATEST_SMS, lead_id)}
+    return rows, texts

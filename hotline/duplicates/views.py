@@ -5,6 +5,7 @@ from aiohttp import web
 
 from hotline import keys
 from hotline.duplicates import candidates as finder, flows, service
+from hotline.duplicates.chase import ChaseRule
 from hotline.duplicates.schemas import CandidatesQuery
 from hotline.endpoints import parse_query
 from hotline.errors import json_response
@@ -46,8 +47,13 @@ def _p(request: web.Request):
     return request[keys.PRINCIPAL]
 
 
+def chase_rule(app) -> ChaseRule:
+    s = app[keys.SETTINGS]
+    return ChaseRule(s.chase_urgent_calls, s.chase_urgent_hours)
+
+
 async def run_add_repeat(conn, tid, req, body, now):
-    return await flows.fold(conn, tid, _p(req), "add_repeat", body.lead_id, body.reason, now)
+    return await flows.fold(conn, tid, _p(req), "add_repeat", body.lead_id, body.reason, now, chase_rule(req.app))
 
 
 async def run_merge(conn, tid, req, body, now):

@@ -1,12 +1,15 @@
 """Intake (统一接收登记): assess, store durably with its events and hand-offs, then announce."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
 import asyncpg
 
+from classifier import similarity
 from hotline.auth import Principal
+from hotline.duplicates.intake import IntakeCandidates, Probe
 from hotline.errors import ApiError
 from hotline.linkage import outbox
 from hotline.pipeline import Assessment, ReferenceData, assess
@@ -85,12 +88,14 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
 
 async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, now: datetime, extra: dict | None = None,
-                  inbound_110: bool = False) -> tuple[asyncpg.Record, bool]:
+                  inbound_110: bool = False, finder: IntakeCandidates | None = None,
+                  found: list | None = None) -> tuple[asyncpg.Record, bool]:
     """Register a request; returns (ticket row, created). Committed before returning.
 
     The ticket is written once, in its final intake state, with its units and events, in one
     statement shared with concurrent requests (group commit); a hand-off to 110 is written on its
-    own, in one transaction with its outbox message.
+    own, in one transaction with its outbox message. With a finder, the request's candidates
+    (hotline.duplicates.intake) are looked up while it is written and put in `found`.
     """
     try:
         a = await assess(ref, data, threshold, inbound_110=inbound_110)
@@ -106,18 +111,42 @@ async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, pr
         d = a.decision
         units = await _unit_ids(writer.pool, ref, [d.lead.code, *(u.code for u in d.supporting)])
         columns["unit_id"] = units[0]
-    doc = service.intake_doc(principal, data, chain=chain_of(a),
-                             fields={**ticket_fields(a), **columns, "status": status, **(extra or {})},
+    chain = chain_of(a)
+    sketch = similarity.sketch(f"{data.title} {data.content}")
+    doc = service.intake_doc(principal, data, chain=chain,
+                             fields={**ticket_fields(a), **columns, "status": status, **(extra or {}),
+                                     "text_sketch": "\\x" + sketch.hex() if sketch else None},
                              idempotency_key=idempotency_key, unit_ids=units, events=events)
-    if handoff:
-        row = await _receive_handoff(writer.pool, doc, a)
-    else:
-        row = await writer.write(doc)
-    if row is None:
+    lookup = None
+    if finder is not None:
+        probe = Probe(data.requester.phone, chain.get("county"), a.category_code, sketch, now)
+        lookup = asyncio.ensure_future(finder.find(probe))
+    try:
+        row = await (_receive_handoff(writer.pool, doc, a) if handoff else writer.write(doc))
+    except BaseException:
+        if lookup is not None:
+            lookup.cancel()
+        raise
+    items = await _collect(lookup) if lookup is not None else []
+    created = row is not None
+    if created and finder is not None:
+        finder.remember(row, sketch)
+    if not created:
         async with writer.pool.acquire() as conn:
             ticket_id = await service.get_by_idempotency_key(conn, principal, idempotency_key, data)
-            return await service.get(conn, ticket_id), False
-    return row, True
+            row = await service.get(conn, ticket_id)
+    if found is not None:
+        found.extend(i for i in items if i["id"] != row["id"])
+    return row, created
+
+
+async def _collect(lookup: asyncio.Future) -> list[dict]:
+    """The candidates, or none when the lookup failed: advice never fails an intake."""
+    try:
+        return await lookup
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        log.warning("intake candidates not found (%s); the ticket is registered without them", type(exc).__name__)
+        return []
 
 
 async def _receive_handoff(pool: asyncpg.Pool, doc: dict, a: Assessment) -> asyncpg.Record | None:

@@ -135,6 +135,37 @@ class RequesterOut(BaseModel):
     credit_code: str
 
 
+class CandidateReason(BaseModel):
+    code: str = Field(..., description="same_caller（同一来电号码）、same_place（同一区县同类别）、similar_text（内容相近）")
+    label: str
+    score: float | None = Field(None, description="内容相近的程度（0–1）")
+
+
+class CandidateOut(BaseModel):
+    """An open or recently closed ticket probably about the same matter, with the reasons."""
+
+    id: int
+    ticket_no: str
+    title: str
+    status: Status
+    status_label: str
+    created_at: str
+    closed_at: str | None
+    area_code: str | None
+    category: str | None
+    caller: dict
+    repeat_calls: int
+    reasons: list[CandidateReason]
+
+
+class GroupedOut(BaseModel):
+    lead_id: int
+    lead_ticket_no: str
+    surge_id: int
+    reason: str
+    status: Status
+
+
 class TicketOut(BaseModel):
     id: int
     ticket_no: str
@@ -170,6 +201,8 @@ class TicketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     lookup_code: str | None = Field(None, description="查询码（仅登记时返回，告知诉求人；凭工单号和查询码查询办理进度）")
+    candidates: list[CandidateOut] | None = Field(None, description="疑似同一诉求的工单（仅登记时返回，附理由；可追加、并单或关联）")
+    grouped: GroupedOut | None = Field(None, description="话务激增期间自动归并到的主工单（仅登记时返回；可撤销并单）")
 
 
 class ReplyOut(BaseModel):

@@ -47,7 +47,8 @@ def sees_id_number(principal: Principal) -> bool:
 # (tickets/service.py) and a TicketOut field, plus INTAKE_COLUMNS when intake sets it.
 DERIVED = frozenset({"channel_label", "requester", "urgency_label", "status_label", "category",
                      "disposition_label", "deadline_provisional", "unit",
-                     "lookup_code"})  # the query code: told once, by intake (only its hash is a column)
+                     "lookup_code",   # the query code: told once, by intake (only its hash is a column)
+                     "candidates", "grouped"})   # intake's answer only (hotline.duplicates.intake, hotspots.surge)
 PLAIN = tuple(f for f in TicketOut.model_fields if f not in DERIVED)
 
 

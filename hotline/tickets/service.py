@@ -47,7 +47,7 @@ INTAKE_COLUMNS = (
     "category_code", "category_confidence", "model_version", "disposition", "unit_id",
     "created_by", "idempotency_key", "request_hash",
     "category_source", "split_reasons", "split_review", "triage_reason", "police_incident_no",
-    "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at", "lookup_code_hash",
+    "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at", "lookup_code_hash", "text_sketch",
 )
 
 # Intake's write for one or several requests: each ticket with its units and events, in one statement

@@ -6,6 +6,7 @@ from aiohttp import web
 from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
+from hotline.hotspots import surge
 from hotline.jsoncodec import iso
 from hotline.requester import codes, sms
 from hotline.tickets import flows, service
@@ -34,10 +35,12 @@ async def create_ticket(request: web.Request) -> web.Response:
     # The query code the agent reads out to the requester; only its salted hash is stored.
     code = codes.new_code()
     code_hash = codes.digest(code)
+    finder = request.app.get(keys.CANDIDATES)
+    found: list[dict] = []
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,
                                        now=wallclock.now(request.app),
-                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()})
+                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()}, finder=finder, found=found)
     ticket_id = row["id"]
     await sms.enqueue_accepted(request.app[keys.POOL], row, code)
     if created:
@@ -47,7 +50,15 @@ async def create_ticket(request: web.Request) -> web.Response:
         # A retry of a request whose answer (and code) was lost: the ticket gets a new code.
         await service.set_lookup_code(request.app[keys.POOL], ticket_id, code_hash)
         headers["Idempotent-Replayed"] = "true"
-    return json_response({**ticket_out(row, principal), "lookup_code": code}, status=201, headers=headers)
+    grouped = None
+    surge_id = finder.surging.get(row["county_code"]) if finder is not None and created else None
+    if surge_id is not None and found:
+        grouped = await surge.group(request.app[keys.POOL], row, found, surge_id, wallclock.now(request.app))
+        if grouped is not None:
+            row = await service.get(request.app[keys.POOL], ticket_id)
+    out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None,
+           "grouped": grouped}
+    return json_response(out, status=201, headers=headers)
 
 
 async def get_visible(request: web.Request):
