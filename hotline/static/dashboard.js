@@ -1,4 +1,4 @@
-// 12345 督办工作台: plain JS, no build step, no third-party code.
+// 12345 督办工作台: plain JS, no build step; the map (map.js) is drawn by the vendored Apache ECharts.
 // Every value from the server is written with textContent or SVG attributes, never as HTML.
 "use strict";
 
@@ -10,7 +10,7 @@ const LIVE_POLL_MS = 30000;                                              // whil
 const $ = (sel) => document.querySelector(sel);
 
 const state = { token: sessionStorage.getItem(KEY) || "", timer: null, sse: null, live: false, units: new Map(),
-                escAvailable: true, loading: false };
+                escAvailable: true, hotspotsAvailable: true, loading: false, area: "" };
 
 // ---------- helpers ----------
 function el(tag, text, cls) {
@@ -64,6 +64,7 @@ function rangeQuery() {
   return { from: d(from), to: d(to) };
 }
 function unitFilter() { return $("#unit-filter").value; }
+function areaFilter() { return state.area; }
 
 // ---------- tables ----------
 function fillTable(table, rows, cells, hot) {
@@ -173,7 +174,7 @@ function groupedBars(node, labels, series, { percent = true } = {}) {
 
 // ---------- panels ----------
 async function loadAttention() {
-  const data = await apiJson("/api/v1/reports/overdue", { unit: unitFilter(), limit: 100 });
+  const data = await apiJson("/api/v1/reports/overdue", { unit: unitFilter(), area: areaFilter(), limit: 100 });
   data.items.forEach((r) => rememberUnit(String(r.unit_id ?? ""), r.unit_name));
   $("#attention-count").textContent = data.items.length ? String(data.items.length) : "";
   fillTable($("#attention"), data.items, [
@@ -184,7 +185,7 @@ async function loadAttention() {
 }
 
 async function loadTickets() {
-  const data = await apiJson("/api/v1/tickets", { unit: unitFilter(), limit: 20 });
+  const data = await apiJson("/api/v1/tickets", { unit: unitFilter(), area: areaFilter(), limit: 20 });
   data.items.forEach((t) => t.unit && rememberUnit(String(t.unit.id), t.unit.name));
   fillTable($("#tickets"), data.items, [
     (t) => t.ticket_no, col((t) => t.title, "title"), (t) => t.category, (t) => t.unit ? t.unit.name : "未派单",
@@ -197,7 +198,7 @@ async function loadEscalations() {
   const panel = $("#esc-panel");
   let data;
   try {
-    data = await apiJson("/api/v1/reports/escalations", {});
+    data = await apiJson("/api/v1/reports/escalations", { area: areaFilter() });
   } catch (e) {
     if (e.status === 404 || e.status === 405) state.escAvailable = false;   // not deployed: hide the panel
     panel.hidden = true;
@@ -212,8 +213,62 @@ async function loadEscalations() {
   fillTable($("#esc-units"), units.slice(0, 10), [(u) => u.unit_name || u.name || u.unit_code || "—", (u) => u.count]);
 }
 
+// ---------- the map (一图全览) ----------
+async function loadMap() {
+  if (!window.echarts || !window.HotlineMap) { $("#map-panel").hidden = true; return; }
+  const data = await apiJson("/api/v1/reports/map");
+  if (!HotlineMap.ready) HotlineMap.init($("#map"), selectArea);   // once #main is shown: the chart needs a size
+  if (!HotlineMap.hasBoundaries(data.area.code)) {
+    const geo = await apiJson("/api/v1/reference/boundaries", { area: data.area.code });
+    HotlineMap.setBoundaries(data.area.code, geo);
+  }
+  state.mapCounties = data.counties;
+  HotlineMap.setData(data.counties);
+  $("#map-area").textContent = `${data.area.name}：在办 ${data.totals.open} 件，超期 ${data.totals.overdue} 件`;
+  $("#map-unplaced").textContent = data.unplaced.open ? `另有 ${data.unplaced.open} 件只登记到市级（未落到区县）` : "";
+  renderCountyTable();
+}
+
+async function loadHotspots() {
+  if (!state.hotspotsAvailable || !window.HotlineMap) return;
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/hotspots");
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) state.hotspotsAvailable = false;   // not deployed: no layer
+    $("#hotspot-note").textContent = "";
+    return;
+  }
+  HotlineMap.setHotspots(data.items);
+  const n = HotlineMap.hotspotsByCounty().length;
+  $("#hotspot-note").textContent = n ? `热点：${n} 个区县（近 ${data.window_hours} 小时，紫色标记）` : `近 ${data.window_hours} 小时无热点`;
+  renderCountyTable();
+}
+
+function renderCountyTable() {
+  const spots = new Map((window.HotlineMap ? HotlineMap.hotspotsByCounty() : []).map((h) => [h.code, h]));
+  const rows = [...(state.mapCounties || [])].sort((a, b) => (b.overdue - a.overdue) || (b.open - a.open)
+                                                         || a.code.localeCompare(b.code));
+  fillTable($("#county-table"), rows, [
+    (c) => c.name, (c) => c.open, (c) => c.overdue, (c) => spots.has(c.code) ? tag(spots.get(c.code).categories.join("、"), "amber") : "—",
+  ]);
+  $("#county-table tbody").querySelectorAll("tr").forEach((tr, i) => {
+    tr.dataset.code = rows[i].code;
+    if (rows[i].code === state.area) tr.classList.add("selected");
+  });
+}
+
+function selectArea(code) {
+  state.area = code || "";
+  if (window.HotlineMap && HotlineMap.selected !== state.area) HotlineMap.select(state.area, false);
+  $("#area-chip").hidden = !state.area;
+  $("#area-name").textContent = state.area && window.HotlineMap ? HotlineMap.countyName(state.area) : "";
+  renderCountyTable();
+  refresh();
+}
+
 function rateQuery(extra) {
-  return { ...rangeQuery(), unit: unitFilter(), ...extra };
+  return { ...rangeQuery(), unit: unitFilter(), area: areaFilter(), ...extra };
 }
 
 async function loadRates() {
@@ -293,7 +348,7 @@ async function refresh() {
   state.loading = true;
   state.again = false;
   try {
-    await Promise.all([loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
+    await Promise.all([loadMap().then(loadHotspots), loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
     showMessage("");
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     document.body.dataset.loaded = String(Date.now());
@@ -387,6 +442,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#logout").addEventListener("click", () => { logout(); showMessage(""); });
   for (const id of ["#unit-filter", "#range", "#period"]) $(id).addEventListener("change", refresh);
   $("#refresh").addEventListener("click", refresh);
+  $("#area-clear").addEventListener("click", () => selectArea(""));
+  $("#county-table tbody").addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr");
+    if (tr && tr.dataset.code) selectArea(tr.dataset.code === state.area ? "" : tr.dataset.code);
+  });
+  document.querySelectorAll(".layers button").forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll(".layers button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+    HotlineMap.setLayer(b.dataset.layer);
+  }));
   document.querySelectorAll("button.csv").forEach((b) => b.addEventListener("click", () => downloadCsv(b.dataset.csv)));
   if (state.token) start();
 });
