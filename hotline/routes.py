@@ -22,8 +22,8 @@ from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
 from hotline.reference.schemas import AreaList, AreaQuery, CategoryList, CategoryQuery, UnitList, UnitQuery
-from hotline.dashboard import page as dashboard, views as board
-from hotline.dashboard.schemas import BoundaryQuery, MapOut, MapQuery
+from hotline.dashboard import cases as case_board, page as dashboard, views as board
+from hotline.dashboard.schemas import BoardOut, BoardQuery, BoundaryQuery, MapOut, MapQuery
 from hotline.reports import stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
@@ -208,6 +208,9 @@ DASHBOARD = [
     Endpoint("GET", "/api/v1/reports/map", board.map_counts,
              "一图全览：辖区内各区县的在办工单与超期工单数（地图着色，点击区县筛选）",
              roles=HOTLINE, query=MapQuery, response=MapOut, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/disputes/board", case_board.board,
+             "工作台纠纷面板：在办案件按风险等级（高/重大在前）、挂牌督办案件、调解超期案件",
+             roles=HOTLINE, query=BoardQuery, response=BoardOut, tag="reports", scope="area"),
 ]
 
 ADMIN_ROUTES = [

@@ -10,7 +10,7 @@ const LIVE_POLL_MS = 30000;                                              // whil
 const $ = (sel) => document.querySelector(sel);
 
 const state = { token: sessionStorage.getItem(KEY) || "", timer: null, sse: null, live: false, units: new Map(),
-                escAvailable: true, hotspotsAvailable: true, loading: false, area: "" };
+                escAvailable: true, hotspotsAvailable: true, disputesAvailable: true, loading: false, area: "" };
 
 // ---------- helpers ----------
 function el(tag, text, cls) {
@@ -213,6 +213,40 @@ async function loadEscalations() {
   fillTable($("#esc-units"), units.slice(0, 10), [(u) => u.unit_name || u.name || u.unit_code || "—", (u) => u.count]);
 }
 
+// ---------- disputes (矛盾纠纷化解) ----------
+async function loadDisputes() {
+  if (!state.disputesAvailable) return;
+  const panel = $("#disputes-panel");
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/disputes/board", { area: areaFilter() });
+  } catch (e) {
+    if (e.status === 404 || e.status === 405 || e.status === 403) state.disputesAvailable = false;
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const t = data.totals;
+  $("#disputes-summary").textContent = `在办 ${t.open} 件，高风险 ${t.high_risk} 件，挂牌督办 ${t.listed} 件，调解超期 ${t.overdue} 件`;
+  const tiles = $("#risk-tiles");
+  clear(tiles);
+  for (const r of data.by_risk) {
+    const k = el("div", null, "risk-tile " + r.risk);
+    k.dataset.risk = r.risk;
+    k.appendChild(el("div", `${r.label}风险在办`, "name muted"));
+    k.appendChild(el("div", r.open, "value"));
+    k.appendChild(el("div", `挂牌 ${r.listed} · 超期 ${r.overdue}`, "muted"));
+    tiles.appendChild(k);
+  }
+  const risk = (c) => tag(c.risk_label, c.risk);
+  const due = (c) => c.overdue ? tag(`超期 ${c.days_overdue} 天`, "red") : fmtTime(c.due_at);
+  const common = [(c) => c.case_no, risk, (c) => c.dispute_type_label, col((c) => c.summary, "title"),
+                  (c) => c.area_name, (c) => c.lead_org_name || "未分派"];
+  fillTable($("#cases-high"), data.high_risk, [...common, (c) => c.status_label, due], (c) => c.overdue);
+  fillTable($("#cases-listed"), data.listed, [...common, (c) => c.listed_leader || "—", due], (c) => c.overdue);
+  fillTable($("#cases-overdue"), data.overdue, [...common, (c) => c.status_label, due]);
+}
+
 // ---------- the map (一图全览) ----------
 async function loadMap() {
   if (!window.echarts || !window.HotlineMap) { $("#map-panel").hidden = true; return; }
@@ -348,7 +382,8 @@ async function refresh() {
   state.loading = true;
   state.again = false;
   try {
-    await Promise.all([loadMap().then(loadHotspots), loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
+    await Promise.all([loadMap().then(loadHotspots), loadAttention(), loadTickets(), loadEscalations(), loadRates(),
+                       loadDisputes()]);
     showMessage("");
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     document.body.dataset.loaded = String(Date.now());

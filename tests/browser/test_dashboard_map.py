@@ -115,7 +115,7 @@ async def test_the_map_colours_counties_by_count_and_a_click_filters_the_lists(w
     await page.fill("#token", world["supervisor"])
     await page.click("#save-token")
     await page.locator("#county-table tbody tr").nth(6).wait_for(timeout=20000)
-    await page.wait_for_function("document.querySelector('#map').dataset.rendered", timeout=20000)
+    await page.wait_for_function("() => document.querySelector('#map').dataset.rendered", timeout=20000)
     assert await page.locator("#map canvas").count() >= 1   # drawn by ECharts, not hand-made SVG
 
     # 在办 layer: 6 > 2 > 0 tickets, darker to lighter
@@ -127,7 +127,7 @@ async def test_the_map_colours_counties_by_count_and_a_click_filters_the_lists(w
 
     # 超期 layer: only 启东市 has overdue tickets
     await page.click(".layers button[data-layer='overdue']")
-    await page.wait_for_function("document.querySelector('#map').dataset.layer === 'overdue'")
+    await page.wait_for_function("() => document.querySelector('#map').dataset.layer === 'overdue'")
     colours = await county_colours(page)
     assert darkness(colours[QIDONG]) > darkness(colours[RUDONG]) == darkness(colours[HAIAN]), colours
 
