@@ -10,7 +10,7 @@ const LIVE_POLL_MS = 30000;                                              // whil
 const $ = (sel) => document.querySelector(sel);
 
 const state = { token: sessionStorage.getItem(KEY) || "", timer: null, sse: null, live: false, units: new Map(),
-                escAvailable: true, hotspotsAvailable: true, disputesAvailable: true, loading: false, area: "" };
+                escAvailable: true, hotspotsAvailable: true, surgesAvailable: true, disputesAvailable: true, loading: false, area: "" };
 
 // ---------- helpers ----------
 function el(tag, text, cls) {
@@ -279,6 +279,24 @@ async function loadHotspots() {
   renderCountyTable();
 }
 
+// 话务激增: while an area's calls far exceed the same hours of other days, say so (and how many were grouped).
+async function loadSurges() {
+  if (!state.surgesAvailable) return;
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/surges");
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) state.surgesAvailable = false;
+    $("#surge-banner").hidden = true;
+    return;
+  }
+  const banner = $("#surge-banner");
+  banner.hidden = !data.items.length;
+  banner.textContent = data.items.length ? "话务激增：" + data.items.map((s) =>
+    `${s.area_name || s.area_code} 近 ${data.window_hours} 小时 ${s.count} 件（通常约 ${s.baseline.toFixed(1)} 件），` +
+    `相同诉求已自动归并 ${s.grouped} 件`).join("；") : "";
+}
+
 function renderCountyTable() {
   const spots = new Map((window.HotlineMap ? HotlineMap.hotspotsByCounty() : []).map((h) => [h.code, h]));
   const rows = [...(state.mapCounties || [])].sort((a, b) => (b.overdue - a.overdue) || (b.open - a.open)
@@ -383,7 +401,7 @@ async function refresh() {
   state.again = false;
   try {
     await Promise.all([loadMap().then(loadHotspots), loadAttention(), loadTickets(), loadEscalations(), loadRates(),
-                       loadDisputes()]);
+                       loadDisputes(), loadSurges()]);
     showMessage("");
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     document.body.dataset.loaded = String(Date.now());

@@ -58,7 +58,7 @@ window.HotlineMap = (() => {
       const cur = out.get(code) || { code, count: 0, score: 0, categories: [] };
       cur.count += Number(h.count) || 0;
       cur.score = Math.max(cur.score, Number(h.score) || 0);
-      cur.categories.push(String(h.category || ""));
+      cur.categories.push(String(h.category_name || h.category || ""));
       out.set(code, cur);
     }
     return [...out.values()];
