@@ -1,5 +1,5 @@
 // 12345 督办工作台: plain JS, no build step; the map (map.js) is drawn by the vendored Apache ECharts.
-// Every value from the server is written with textContent or SVG attributes, never as HTML.
+// Every value from the server is written with textContent, or drawn by ECharts as text, never as HTML.
 "use strict";
 
 const KEY = "hotline.token";
@@ -17,12 +17,6 @@ function el(tag, text, cls) {
   const e = document.createElement(tag);
   if (text !== undefined && text !== null) e.textContent = String(text);
   if (cls) e.className = cls;
-  return e;
-}
-function svg(tag, attrs, text) {
-  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = String(text);
   return e;
 }
 function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
@@ -116,61 +110,51 @@ function renderUnitOptions() {
   sel.value = current;
 }
 
-// ---------- charts (inline SVG) ----------
-function lineChart(node, labels, series) {
-  clear(node);
-  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
-  const W = 760, H = 220, L = 40, R = 10, T = 10, B = 30;
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": "三率走势" });
-  const x = (i) => L + (labels.length === 1 ? (W - L - R) / 2 : i * (W - L - R) / (labels.length - 1));
-  const y = (v) => T + (1 - v) * (H - T - B);
-  for (const g of [0, 0.25, 0.5, 0.75, 1]) {
-    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y(g), y2: y(g), stroke: "#e3e8ee" }));
-    s.appendChild(svg("text", { x: 2, y: y(g) + 4 }, (g * 100) + "%"));
-  }
-  const step = Math.ceil(labels.length / 10);
-  labels.forEach((lab, i) => { if (i % step === 0) s.appendChild(svg("text", { x: x(i) - 14, y: H - 10 }, lab.slice(5))); });
-  series.forEach((ser, k) => {
-    let d = "";
-    ser.values.forEach((v, i) => { if (v !== null && v !== undefined) d += (d ? " L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1); });
-    if (d) s.appendChild(svg("path", { d, fill: "none", stroke: COLORS[k], "stroke-width": 2 }));
-    ser.values.forEach((v, i) => {
-      if (v === null || v === undefined) return;
-      const c = svg("circle", { cx: x(i), cy: y(v), r: 3, fill: COLORS[k] });
-      c.appendChild(svg("title", {}, `${labels[i]} ${ser.name} ${pct(v)}`));
-      s.appendChild(c);
-    });
-  });
-  node.appendChild(legend(series.map((x) => x.name)));
-  node.appendChild(s);
+// ---------- charts (Apache ECharts, SVG renderer; values reach the page as text) ----------
+function chartIn(node, height) {
+  const empty = node.querySelector("p.muted");
+  if (empty) empty.remove();
+  node.style.height = height + "px";
+  const inst = echarts.getInstanceByDom(node);
+  if (inst) { inst.resize(); return inst; }
+  return echarts.init(node, null, { renderer: "svg", locale: "ZH" });
 }
-function legend(names) {
-  const box = el("div", null, "legend");
-  names.forEach((n, k) => { const item = el("span"); item.appendChild(el("span", "", "swatch c" + k)); item.appendChild(document.createTextNode(n)); box.appendChild(item); });
-  return box;
+function noData(node) {
+  const inst = echarts.getInstanceByDom(node);
+  if (inst) inst.dispose();
+  clear(node);
+  node.style.height = "";
+  node.appendChild(el("p", "区间内暂无数据", "muted"));
+}
+const TOOLTIP = { renderMode: "richText" };
+function lineChart(node, labels, series) {
+  if (!labels.length) { noData(node); return; }
+  chartIn(node, 260).setOption({
+    animation: false, color: COLORS, tooltip: { ...TOOLTIP, trigger: "axis", valueFormatter: pct },
+    legend: { top: 0, data: series.map((x) => x.name) }, grid: { left: 50, right: 24, top: 34, bottom: 28 },
+    xAxis: { type: "category", data: labels, axisLabel: { formatter: (v) => v.length > 7 ? v.slice(5) : v } },
+    yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => Math.round(v * 100) + "%" } },
+    series: series.map((x) => ({ type: "line", name: x.name, data: x.values, symbolSize: 6, connectNulls: false })),
+  }, true);
 }
 function groupedBars(node, labels, series, { percent = true } = {}) {
-  clear(node);
-  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
-  const rowH = 14 * series.length + 10, L = 190, W = 760, R = 60;
-  const H = labels.length * rowH + 10;
-  const max = percent ? 1 : Math.max(1, ...series.flatMap((s) => s.values.map((v) => v || 0)));
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
-  labels.forEach((lab, i) => {
-    const top = 5 + i * rowH;
-    s.appendChild(svg("text", { x: 4, y: top + rowH / 2 + 2 }, lab.length > 14 ? lab.slice(0, 14) + "…" : lab));
-    series.forEach((ser, k) => {
-      const v = ser.values[i];
-      const w = v ? (W - L - R) * v / max : 0;
-      const r = svg("rect", { x: L, y: top + k * 14, width: Math.max(w, 0.5), height: 12, fill: COLORS[k] });
-      r.appendChild(svg("title", {}, `${lab} ${ser.name} ${percent ? pct(v) : v}`));
-      s.appendChild(r);
-      s.appendChild(svg("text", { x: L + w + 4, y: top + k * 14 + 10 }, percent ? pct(v) : String(v ?? 0)));
-    });
-  });
-  if (series.length > 1) node.appendChild(legend(series.map((x) => x.name)));
-  node.appendChild(s);
+  if (!labels.length) { noData(node); return; }
+  const fmt = (v) => percent ? pct(v) : String(v ?? 0);
+  const rows = [...labels].reverse();   // ECharts draws a category axis bottom-up: first label on top
+  chartIn(node, labels.length * (14 * series.length + 12) + (series.length > 1 ? 60 : 36)).setOption({
+    animation: false, color: COLORS, tooltip: { ...TOOLTIP, trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: fmt },
+    legend: { show: series.length > 1, top: 0, data: series.map((x) => x.name) },
+    grid: { left: 8, right: 70, top: series.length > 1 ? 30 : 6, bottom: 24, containLabel: true },
+    xAxis: { type: "value", max: percent ? 1 : null, axisLabel: { formatter: (v) => percent ? Math.round(v * 100) + "%" : v } },
+    yAxis: { type: "category", data: rows, axisLabel: { formatter: (v) => v.length > 14 ? v.slice(0, 14) + "…" : v } },
+    series: series.map((x) => ({ type: "bar", name: x.name, data: [...x.values].reverse(), barMaxWidth: 14,
+                                label: { show: true, position: "right", formatter: (p) => fmt(p.value) } })),
+  }, true);
 }
+window.addEventListener("resize", () => document.querySelectorAll(".chart").forEach((n) => {
+  const inst = window.echarts && echarts.getInstanceByDom(n);
+  if (inst) inst.resize();
+}));
 
 // ---------- panels ----------
 async function loadAttention() {
