@@ -118,9 +118,12 @@ class IntakeCandidates:
                 if r["n"] != 0:
                     entry["reasons"].append(reasons.reason("same_caller"))
         for i in best:
-            row = found[i]["row"] if i in found else self.index.rows.get(i)
+            kept = self.index.rows.get(i)
+            row = found[i]["row"] if i in found else kept
             if row is not None:
                 entry = found.setdefault(i, {"row": row, "reasons": []})
+                if row is kept:   # rendered once per state of the kept row (update_rows forgets it)
+                    entry["shown"] = kept.get("shown") or kept.setdefault("shown", reasons.render(kept))
                 entry["reasons"] += [reasons.reason(h.reason, h.score) for h in hits[i]]
         return reasons.ranked([f for f in found.values() if f["reasons"]], INTAKE_LIMIT)
 

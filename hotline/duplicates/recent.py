@@ -79,6 +79,7 @@ class RecentIndex:
             if row is not None:
                 row.update(status=c["status"], closed_at=c["closed_at"], repeat_calls=c["repeat_calls"],
                            merged_into=c["merged_into"])
+                row.pop("shown", None)   # the answer's rendering of the old state
                 n += 1
         return n
 
