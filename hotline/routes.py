@@ -52,7 +52,8 @@ SYSTEM = [
 ]
 
 TICKETS = [
-    Endpoint("POST", "/api/v1/tickets", tickets.create_ticket, "登记诉求（统一接收登记）",
+    Endpoint("POST", "/api/v1/tickets", tickets.create_ticket,
+             "登记诉求（统一接收登记；附疑似同一诉求的工单及理由，话务激增时相同诉求自动归并）",
              roles=CALLERS, body=TicketIn, response=TicketOut, status=201),
     Endpoint("GET", "/api/v1/tickets", tickets.list_tickets, "工单列表（按角色范围，键集分页）",
              roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
