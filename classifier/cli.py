@@ -44,6 +44,9 @@ def register(subparsers, annotate=None) -> None:
     p.add_argument("--model", default=None, metavar="DIR", help="模型目录（默认 classifier/model/）")
     p.set_defaults(func=cmd_classify, annotate=annotate)
 
+    from classifier import import_cli
+    import_cli.register(subparsers)
+
 
 def _fail(message: str) -> int:
     """Print an error to stderr and return the bad-input exit code."""
