@@ -192,7 +192,9 @@ def train(rows: list[dict], progress: bool = True, params: dict | None = None,
     if select is None:
         select = not params
     if select and len(rows) >= MIN_ROWS:
-        return _train_selected(rows, progress, seed, refit_all, prior, n_folds)
+        from classifier.text import training_cache
+        with training_cache():
+            return _train_selected(rows, progress, seed, refit_all, prior, n_folds)
     stages = ["split", "fit", "evaluate"] + (["refit"] if refit_all else [])
     bar = tqdm(total=len(stages), desc="训练", unit="步", disable=not progress)
     t0 = time.perf_counter()

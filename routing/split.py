@@ -45,6 +45,7 @@ class SplitDecision:
     reasons: list[str]
     review: bool
     police_score: float
+    severe: bool = False  # a full-strength severe rule hit (weapon, fire, explosion …): never held for review
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _rule_decision(disp: Disposition, rules: RuleResult, score: float, model_p: 
         return SplitDecision(Disposition.HOTLINE, reasons + [REASON_DISAGREE], True, score)
     if review:
         reasons.append(REASON_DISAGREE)
-    return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)))
+    return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)), rules.severe)
 
 
 def _lone_word_in_civil_framing(rules: RuleResult) -> bool:
