@@ -219,6 +219,11 @@ ADMIN_ROUTES = [
              tag="admin"),
     Endpoint("POST", "/api/v1/admin/classifier/reload", admin.reload_classifier, "热切换分类模型（无需重启，所有工作进程同步，重启后保持）",
              roles=ADMIN, body=ReloadIn, tag="admin"),
+    Endpoint("GET", "/api/v1/admin/classifier/retrains", admin.list_retrains,
+             "分类模型重训练记录（候选与当前模型在同一留出集上的指标、是否切换）", roles=ADMIN,
+             query=admin.RetrainQuery, tag="admin"),
+    Endpoint("POST", "/api/v1/admin/classifier/retrains/{id}/approve", admin.approve_retrain,
+             "批准候选模型（待批准或未通过门槛的），热切换到所有工作进程", roles=ADMIN, tag="admin"),
 ]
 
 # Read-only reference data, for any token: what clients need to name areas, categories and units.
