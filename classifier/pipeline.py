@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from classifier.ensemble import SoftVote
-from classifier.prep import prepare_many
+from classifier.prep import clean_many, prepare_many
 from classifier.text import normalize_many, tokenize, tokenize_normalized
 
 DEFAULTS = {
@@ -30,7 +30,7 @@ DEFAULTS = {
     "n_jobs": None,
     "prep": "normalize",
 }
-PREPS = {"normalize": normalize_many, "message": prepare_many}
+PREPS = {"normalize": normalize_many, "message": prepare_many, "clean": clean_many}
 # Above this many training rows, training.fit() calibrates on a 10 % hold-out
 # instead of 3-fold CV (one SVM fit instead of four).
 HOLDOUT_CALIBRATION_ROWS = 20_000

@@ -52,6 +52,16 @@ def prepare(raw: str) -> str:
     return " ".join([head] * TITLE_REPEAT + [text])
 
 
+def clean(raw: str) -> str:
+    """normalize -> drop boilerplate (no emphasis)."""
+    return strip_boilerplate(normalize(raw if isinstance(raw, str) else ""))
+
+
+def clean_many(texts) -> list[str]:
+    """clean() over an iterable (a pipeline step)."""
+    return [clean(t) for t in texts]
+
+
 def prepare_many(texts) -> list[str]:
     """prepare() over an iterable (a pipeline step)."""
     return [prepare(t) for t in texts]

@@ -21,7 +21,7 @@ from classifier.pipeline import build_baseline
 
 # Above this many rows the candidates are scored on a stratified sample of this size (time).
 SELECTION_SAMPLE = 6_000
-PRIOR_WEIGHTS = (0.15, 0.4)
+PRIOR_WEIGHTS = (0.25, 0.5)
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,18 @@ class Selection:
                 "baseline": self.baseline.to_dict()}
 
 
+CHAR14 = {"char_ngrams": (1, 4), "char_max_features": 40_000}
+
+
 def stage_one() -> list[Candidate]:
     """Configurations scored first (no prior)."""
     return [
         Candidate("word+char C=0.2", {}),
+        Candidate("word+char C=0.5", {"C": 0.5}),
+        Candidate("clean char1-4", {"prep": "clean", **CHAR14}),
         Candidate("message C=0.2", {"prep": "message"}),
-        Candidate("message C=0.5", {"prep": "message", "C": 0.5}),
-        Candidate("message C=0.1", {"prep": "message", "C": 0.1}),
-        Candidate("message ensemble", {"prep": "message", "model": "ensemble"}),
+        Candidate("ensemble", {"model": "ensemble"}),
+        Candidate("ensemble char1-4", {"model": "ensemble", **CHAR14}),
     ]
 
 
