@@ -85,18 +85,24 @@ class RatesQuery(BaseModel):
         return to
 
 
-# The rollup's rows, plus one row per dispatch whose sign-off deadline ($6, the report's now) has passed
-# unsigned, with the rollup's dimensions.
+# The rollup's rows, the deltas not folded into it yet, and one row per dispatch whose sign-off deadline
+# ($6, the report's now) has passed unsigned, with the rollup's dimensions. A fold moves deltas into the
+# rollup in one transaction, so rollup + deltas is exact in any snapshot: on the primary after the fold
+# the report runs (few deltas left), and on a read-only replica, which cannot fold.
 SOURCE = """(
     SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed
     FROM rate_rollup
+    UNION ALL
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {deltas}, 0
+    FROM rate_rollup_delta
     UNION ALL
     SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0),
            coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
            t.channel, t.requester_type, {zeros}, 1
     FROM tickets t
     WHERE t.status = 'dispatched' AND t.signed_at IS NULL AND t.sign_by < coalesce($6::timestamptz, now())
-)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS))
+)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS),
+           deltas=", ".join(f"CASE WHEN counter = '{c}' THEN n ELSE 0 END" for c in COUNTERS))
 
 
 def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:
