@@ -174,7 +174,8 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
     fallbacks = state.fallbacks
     slowest = 0.0
     for path in ("/api/v1/reports/rates?group_by=unit", "/api/v1/reports/rates.csv", "/api/v1/reports/overdue",
-                 "/api/v1/reports/escalations", "/api/v1/reports/linkage", "/api/v1/reports/disputes", "/api/v1/reports/bad-reviews"):
+                 "/api/v1/reports/escalations", "/api/v1/reports/linkage", "/api/v1/reports/disputes", "/api/v1/reports/bad-reviews",
+                 "/api/v1/reports/hotspots", "/api/v1/reports/surges"):
         # as the last check left it (usable): the report tries the replica, fails and asks the primary
         state.state.usable, state.state.checked_at = True, time.monotonic()
         t0 = time.monotonic()
@@ -182,7 +183,7 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
         slowest = max(slowest, time.monotonic() - t0)
         assert resp.status == 200, (path, resp.status, await resp.text())
         assert not state.usable, state.state
-    assert state.fallbacks == fallbacks + 7
+    assert state.fallbacks == fallbacks + 9
     await _file(app_client)
     assert await _received(app_client) == before + 1   # from the primary
     await asyncio.sleep(2 * CHECK_EVERY)
