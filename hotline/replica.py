@@ -16,7 +16,8 @@ checks the lag may exceed the bound by up to one check interval.
 
 A report that fails on the replica with a connection error (the replica stopped between two
 checks) marks it unusable and runs again on the primary in the same request; a query the
-standby cancelled (conflict with recovery, SQLSTATE 40001) also runs again on the primary.
+standby cancelled (conflict with recovery, SQLSTATE 40001) or refused (a write, 25006) also runs
+again on the primary.
 """
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ SELECT pg_is_in_recovery() AS standby,
 UNREACHABLE = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError,
                asyncpg.AdminShutdownError, asyncpg.exceptions._base.InternalClientError, ConnectionError, OSError,
                asyncio.TimeoutError)
-# The standby cancelled the query (conflict with recovery): the primary answers it.
-CANCELLED_BY_RECOVERY = (asyncpg.SerializationError,)
+# The standby cancelled the query (conflict with recovery), or the report tried to write (a standby is
+# read-only): the primary answers it.
+PRIMARY_ONLY = (asyncpg.SerializationError, asyncpg.ReadOnlySQLTransactionError)
 
 
 @dataclass
@@ -152,8 +154,8 @@ def lag_tolerant(handler):
             return response
         except UNREACHABLE as exc:
             replica.failed(exc)
-        except CANCELLED_BY_RECOVERY as exc:
-            log.info("report cancelled on the replica (%s); asking the primary", exc)
+        except PRIMARY_ONLY as exc:
+            log.info("report refused by the replica (%s); asking the primary", exc)
         request[READ_POOL] = request.app[keys.POOL]
         replica.fallbacks += 1
         return await handler(request)
@@ -174,8 +176,10 @@ def readiness(app: web.Application) -> dict | None:
     return {"ok": usable, "detail": detail, "lag_seconds": lag, "max_lag_seconds": replica.max_lag}
 
 
-async def replica_ctx(app: web.Application):
-    """Open the replica's pool and watch its lag, when DATABASE_REPLICA_URL is set."""
+@contextlib.asynccontextmanager
+async def watched(app: web.Application):
+    """While the app runs: the replica's pool and its lag check, when DATABASE_REPLICA_URL is set
+    (entered by hotline.resources.postgres_ctx once the primary's pool is open)."""
     settings = app[keys.SETTINGS]
     if not settings.database_replica_url:
         yield
@@ -188,7 +192,9 @@ async def replica_ctx(app: web.Application):
     log.info("report replica configured (%s)", replica.state.detail)
     stop = asyncio.Event()
     task = asyncio.create_task(replica.run(app[keys.POOL], stop))
-    yield
-    stop.set()
-    await task
-    await replica.pool.close()
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await replica.pool.close()

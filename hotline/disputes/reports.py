@@ -21,8 +21,8 @@ from aiohttp import web
 from hotline import keys, scope, wallclock
 from hotline.disputes import schemas as s, service
 from hotline.endpoints import parse_query
-from hotline.errors import json_response
 from hotline.replica import lag_tolerant, read_pool
+from hotline.errors import json_response
 from routing.disputes import catalogue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

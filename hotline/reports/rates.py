@@ -85,24 +85,18 @@ class RatesQuery(BaseModel):
         return to
 
 
-# The rollup's rows, the deltas not folded into it yet, and one row per dispatch whose sign-off deadline
-# ($6, the report's now) has passed unsigned, with the rollup's dimensions. A fold moves deltas into the
-# rollup in one transaction, so rollup + deltas is exact in any snapshot: on the primary after the fold
-# the report runs (few deltas left), and on a read-only replica, which cannot fold.
+# The rollup's rows, plus one row per dispatch whose sign-off deadline ($6, the report's now) has passed
+# unsigned, with the rollup's dimensions.
 SOURCE = """(
     SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed
     FROM rate_rollup
-    UNION ALL
-    SELECT day, unit_id, area_code, category_code, channel, requester_type, {deltas}, 0
-    FROM rate_rollup_delta
     UNION ALL
     SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0),
            coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
            t.channel, t.requester_type, {zeros}, 1
     FROM tickets t
     WHERE t.status = 'dispatched' AND t.signed_at IS NULL AND t.sign_by < coalesce($6::timestamptz, now())
-)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS),
-           deltas=", ".join(f"CASE WHEN counter = '{c}' THEN n ELSE 0 END" for c in COUNTERS))
+)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS))
 
 
 def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:
@@ -137,7 +131,7 @@ def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> 
 WITH s AS (
     SELECT {PERIOD_SQL[period]} AS period, {KEY_SQL[group_by]} AS key,
        {sums}
-    FROM {SOURCE} r {join}
+    FROM {SOURCE_NOW} r {join}
     WHERE {' AND '.join(where)}
     GROUP BY 1, 2
 ), x AS (
@@ -175,6 +169,19 @@ async def labels(pool: asyncpg.Pool | asyncpg.Connection, group_by: str, keys: l
     if group_by == "requester_type":
         return {c.value: c.label for c in RequesterType}
     return {"all": "合计"}
+
+
+# rate_rollup plus the deltas not folded into it yet. A fold moves deltas in one transaction, so the two
+# together are exact in any snapshot: on the primary after the fold the report runs (few deltas left), and
+# on a read-only replica, which cannot fold (hotline/replica.py). SOURCE reads it where it reads the rollup.
+ROLLUP_NOW = """(
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters} FROM rate_rollup
+    UNION ALL
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {deltas} FROM rate_rollup_delta
+) rollup_now""".format(counters=", ".join(COUNTERS),
+                       deltas=", ".join(f"CASE WHEN counter = '{c}' THEN n ELSE 0 END AS {c}" for c in COUNTERS))
+SOURCE_NOW = SOURCE.replace("FROM rate_rollup\n", f"FROM {ROLLUP_NOW}\n", 1)
+assert SOURCE_NOW != SOURCE, "SOURCE no longer reads `FROM rate_rollup` on a line of its own"
 
 
 # A unit x week report of a province-month groups ~12k rows of ~35 columns: with the default
