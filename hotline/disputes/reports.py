@@ -22,6 +22,7 @@ from aiohttp import web
 from hotline import keys, scope, wallclock
 from hotline.disputes import rollup, schemas as s, service
 from hotline.endpoints import parse_query
+from hotline.replica import lag_tolerant, read_pool
 from hotline.errors import json_response
 from models.enums import Role
 from routing.disputes import catalogue
@@ -115,6 +116,7 @@ async def report(pool, principal, q: s.ReportQuery, now: datetime, *, raw: bool 
     return {"from": frm.isoformat(), "to": to.isoformat(), "by": q.by, "items": items, "totals": _out(total)}
 
 
+@lag_tolerant
 async def disputes_report(request: web.Request) -> web.Response:
     q = parse_query(request, s.ReportQuery)
-    return json_response(await report(request.app[keys.POOL], request[keys.PRINCIPAL], q, wallclock.now(request.app)))
+    return json_response(await report(read_pool(request), request[keys.PRINCIPAL], q, wallclock.now(request.app)))
