@@ -109,7 +109,7 @@ async def _apply(conn, row, now: datetime, orgs, ids, result: CaseSweep) -> None
         if step == "list" and "assigned_at" in changes:
             break  # a new clock: its own ladder starts from scratch
     if "assigned_at" not in fields:
-        fields.update(escalation_steps=taken, next_escalation_at=lad.next_at(taken))
+        fields.update(escalation_steps=taken, next_escalation_at=lad.next_at(taken), due_at=lad.due, clock_error="")
     await service.update_case(conn, row["id"], fields)
 
 

@@ -8,6 +8,7 @@ from hotline.auth import Principal
 from hotline.jsoncodec import iso
 from hotline.tickets.serialize import mask_id_number, mask_phone
 from models.enums import CaseSource, CaseStatus, RiskLevel, Role
+from routing.calendar import is_provisional
 from routing.disputes import catalogue
 from routing.disputes.workflow import allowed_actions
 
@@ -46,6 +47,8 @@ def brief(row) -> dict:
         "area_code": row["area_code"], "county_code": row["county_code"], "risk": row["risk"],
         "risk_label": RiskLevel(row["risk"]).label, "risk_confirmed": row["risk_confirmed_at"] is not None,
         "lead_org_id": row["lead_org_id"], "tier": row["tier"], "due_at": plain(row["due_at"]),
+        # computed from the provisional calendar (no State Council notice yet): recomputed when it arrives
+        "deadline_provisional": is_provisional(row["due_at"]),
         "listed": row["listed"], "listed_leader": row["listed_leader"], "repeat_calls": row["repeat_calls"],
         "created_at": plain(row["created_at"]),
     }

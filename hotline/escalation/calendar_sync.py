@@ -6,7 +6,8 @@ official range the stored deadlines were computed under. At start-up and before
 each escalation sweep, `sync` re-reads the operator file (HOTLINE_CALENDAR_EXTRA);
 when the official range reaches further than the stored one (that file, or a
 chinese-calendar upgrade and restart), every open ticket whose clock ran past the
-old range is recomputed and written back, one set-based UPDATE per batch of tickets.
+old range is recomputed and written back, one set-based UPDATE per batch of tickets; then the
+open dispute cases the same way (hotline.disputes.recompute: mediation deadlines and ladders).
 
 Replied and closed tickets keep the deadline they were judged against.
 """
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from hotline.disputes import recompute as case_clock
 from routing import calendar, clock
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ def _end(day: date) -> datetime:
 
 
 async def sync(pool: asyncpg.Pool, *, reload: bool = True, batch: int = BATCH) -> int:
-    """Recompute provisional deadlines if the official calendar grew; returns how many tickets changed.
+    """Recompute provisional deadlines if the official calendar grew; returns how many tickets and cases changed.
 
     One process at a time (a session advisory lock; the others skip). The new range is recorded only
     after every batch committed, so an interrupted run starts over the next time."""
@@ -71,11 +73,13 @@ async def sync(pool: asyncpg.Pool, *, reload: bool = True, batch: int = BATCH) -
                 return 0
             changed = 0
             if stored is None or official > stored:
-                since, after = _end(stored or official), 0
-                while after is not None:
-                    async with conn.transaction():
-                        n, after = await _recompute(conn, since, after, batch)
-                    changed += n
+                since = _end(stored or official)
+                for one_batch in (_recompute, case_clock.recompute):
+                    after = 0
+                    while after is not None:
+                        async with conn.transaction():
+                            n, after = await one_batch(conn, since, after, batch)
+                        changed += n
                 log.info("holiday calendar official until %s (was %s): %d provisional deadline(s) recomputed",
                          official, stored, changed)
             await conn.execute(SAVE_STATE, official)
