@@ -158,10 +158,8 @@ def plan(text: str, lex: Lexicon, df: Mapping[str, int] | None = None, total: in
     df = df or {}
     chosen: list[str] = []
     for t in found:
-        if df and df.get(t, 0) == 0:  # unseen whole word: look for the words inside it
-            chosen.extend(w for w in inner_words(t, lex) if df.get(w, 0) > 0)
-        else:
-            chosen.append(t)
+        inside = [w for w in inner_words(t, lex) if df.get(w, 0) > 0] if df and df.get(t, 0) == 0 else []
+        chosen.extend(inside or [t])  # an unseen whole word: the words inside it, when the index has them
     chosen = list(dict.fromkeys(chosen))
     dropped: list[str] = []
     if total >= COMMON_MIN_DOCS:

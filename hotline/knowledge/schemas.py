@@ -167,7 +167,6 @@ class ImportIn(Strict):
 
 
 class ExportQuery(Strict):
-    format: Literal["csv", "xlsx"] = "csv"
     status: Literal["draft", "reviewed", "published", "retired"] | None = None
 
 

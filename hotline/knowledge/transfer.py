@@ -217,15 +217,21 @@ async def seed_articles(conn: asyncpg.Connection, path: Path | None = None) -> i
     return result["created"]
 
 
-async def export_rows(db, status: str | None) -> list[dict]:
-    """Every article (or those in one status) in the import columns."""
-    rows = await db.fetch(
-        "SELECT a.*, u.unit_type FROM kb_articles a LEFT JOIN units u ON u.id = a.unit_id "
-        "WHERE $1::text IS NULL OR a.status = $1::kb_status ORDER BY a.id", status)
+EXPORT = """
+SELECT a.*, u.unit_type FROM kb_articles a LEFT JOIN units u ON u.id = a.unit_id
+WHERE ($1::text IS NULL OR a.status = $1::kb_status) AND (a.status = 'published' OR {scope})
+ORDER BY a.id
+"""
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export_rows(db, status: str | None, principal: Principal) -> list[dict]:
+    """Articles in the import columns: published ones, and the others the caller manages."""
+    args: list = [status]
+    rows = await db.fetch(EXPORT.format(scope=scope.article_clause(principal, args)), *args)
     return [{**{c: r[c] for c in ("slug", "title", "question", "answer", "basis_name", "basis_number", "area_code",
                                   "keywords")},
              "category": r["category_code"] or "", "unit_type": r["unit_type"] or "",
              "public": "true" if r["public"] else "false",
              "effective_from": r["effective_from"].isoformat() if r["effective_from"] else "",
              "expires_on": r["expires_on"].isoformat() if r["expires_on"] else ""} for r in rows]
-
