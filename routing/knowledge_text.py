@@ -35,6 +35,9 @@ MAX_POSITION = 16383                # PostgreSQL's highest tsvector position
 COMMON_SHARE = 0.25                 # a term in more than this share of articles is dropped from the query...
 COMMON_MIN_DOCS = 40                # ...once the index holds this many articles...
 KEEP_TERMS = 2                      # ...while at least this many other terms remain
+RARE_SHARE, RARE_MIN_DOCS = 0.002, 200  # a term in more articles finds them only by title/question or in pairs
+HEAD = "^"                          # prefix of a title/question/keywords term in the index (never in a word)
+MAX_PAIRS = 15
 _SAFE = re.compile(r"[^0-9a-z\u3400-\u9fff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -122,7 +125,10 @@ def _dictionary() -> Mapping[str, int]:
 
 
 def tsvector_text(fields: Sequence[str], lex: Lexicon) -> str:
-    """The tsvector literal of an article: fields in WEIGHTS order, each term at its position."""
+    """The tsvector literal of an article: fields in WEIGHTS order, each term at its position.
+
+    Terms of the title, question and keywords are also stored as HEAD + term: the exact (GIN) way for a
+    query to find articles *about* a common word, without reading every article that mentions it."""
     positions: dict[str, list[str]] = {}
     pos = 0
     for text, weight in zip(fields, WEIGHTS):
@@ -130,17 +136,26 @@ def tsvector_text(fields: Sequence[str], lex: Lexicon) -> str:
             pos = min(pos + 1, MAX_POSITION)
             for word in (term, *inner_words(term, lex)):
                 positions.setdefault(word, []).append(f"{pos}{weight}")
+                if weight != "C":
+                    positions.setdefault(HEAD + word, []).append(f"{pos}{weight}")
     return " ".join(f"'{w}':{','.join(p[:256])}" for w, p in positions.items())
 
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """What a question searches for: its terms, the tsquery, and the words to highlight."""
+    """What a question searches for: its terms, the tsqueries that find and rank, the words to highlight.
+
+    `match` finds the candidates, `tsquery` ranks them. They differ once terms are common: a common
+    term finds an article only where it stands in the title, question or keywords (its HEAD lexeme),
+    or together with another of the question's terms; it still counts in the ranking everywhere. So a
+    search reads the articles that are about the question, not every article that mentions a word.
+    """
 
     terms: tuple[str, ...]
     tsquery: str
     highlight: tuple[str, ...]
     dropped: tuple[str, ...] = ()
+    match: str = ""
 
     @property
     def empty(self) -> bool:
@@ -150,6 +165,11 @@ class QueryPlan:
 def query_terms(text: str, lex: Lexicon) -> list[str]:
     """The distinct topic terms of a question, in order."""
     return list(dict.fromkeys(terms(text, lex)))
+
+
+def rare_limit(total: int) -> int:
+    """Articles a term may be in and still find articles anywhere in their text."""
+    return max(RARE_MIN_DOCS, int(total * RARE_SHARE))
 
 
 def plan(text: str, lex: Lexicon, df: Mapping[str, int] | None = None, total: int = 0) -> QueryPlan:
@@ -168,11 +188,16 @@ def plan(text: str, lex: Lexicon, df: Mapping[str, int] | None = None, total: in
         if len(rare) >= KEEP_TERMS:
             chosen, dropped = rare, common
     tsquery = " | ".join(f"'{t}'" for t in chosen)
+    limit = rare_limit(total)
+    rare = [t for t in chosen if df.get(t, 0) <= limit]
+    frequent = [t for t in chosen if df.get(t, 0) > limit]
+    parts = [f"'{t}'" for t in rare] + [f"'{HEAD}{t}'" for t in frequent]
+    parts += [f"'{a}' & '{b}'" for i, a in enumerate(frequent) for b in frequent[i + 1:]][:MAX_PAIRS]
     surface = set(found) | set(chosen)
     for t in list(surface):
         surface.update(lex.variants.get(t, ()))
     highlight = tuple(sorted((w for w in surface if len(w) > 1 or not _CJK.match(w)), key=len, reverse=True))
-    return QueryPlan(tuple(chosen), tsquery, highlight, tuple(dropped))
+    return QueryPlan(tuple(chosen), tsquery, highlight, tuple(dropped), " | ".join(parts))
 
 
 # --- snippets ----------------------------------------------------------------------------------
