@@ -5,7 +5,8 @@ either uses:
 1. jieba segmentation (classifier.text: the same dictionary and normalisation as the classifier);
 2. synonyms: every variant's token sequence becomes its group's canonical term (社保 -> 社会保险),
    from a data file (hotline/knowledge/data/synonyms.csv);
-3. stop words and single characters are dropped (怎么, 哪里, 需要 ... carry no topic).
+3. stop words are dropped (怎么, 哪里, 需要, 的, 了 ... carry no topic); single characters that do
+   (车, 水, 税) stay.
 The index also gets the dictionary words inside long words (jieba's search mode: 住房公积金 ->
 住房, 公积金), so a short query word finds an article written with the long one.
 
@@ -29,6 +30,8 @@ STOPWORDS = frozenset("""
 需要 应该 应当 必须 请问 请 问 咨询 一下 一些 有没有 没有 有关 关于 相关 问题 情况 事情 事项 方面 现在 目前 已经 还是 还
 就 都 也 又 再 才 吧 哦 嗯 您好 你好 谢谢 麻烦 自己 本人 家里 一个 个 去 到 从 对 把 被 让 给 为 以 及其 其他 如果 但是
 可是 所以 因为 然后 时候 的话 之后 以后 之前 以前 里 上 下 中 内 外 吗 呐 啦 吧 嘛 呗 该 怎 要求 告诉 知道 了解 办 弄
+说 做 叫 用 拿 找 帮 过 没 不 很 太 多 少 好 大 小 些 点 次 天 年 月 日 号 时 后 前 可 已 着 地 得 之 其 但 而 且 则 所 如 若
+这样 那样 这么 那么 一样 一直 还有 然后 已经 到底 究竟 一般 怎么弄 咋 咋办 啥 什么样 哪种 有人 别人
 """.split())
 WEIGHTS = ("A", "B", "C")           # title, question + keywords, answer
 MAX_POSITION = 16383                # PostgreSQL's highest tsvector position
@@ -49,9 +52,10 @@ class Lexicon:
     canonical: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> surface forms
     longest: int = 1
+    places: frozenset[str] = frozenset()  # place names: the area filter places a question, not its words
 
 
-def build_lexicon(groups: Iterable[Sequence[str]]) -> Lexicon:
+def build_lexicon(groups: Iterable[Sequence[str]], places: Iterable[str] = ()) -> Lexicon:
     """A Lexicon from synonym groups (the first word of each group is its canonical term)."""
     canonical: dict[tuple[str, ...], str] = {}
     variants: dict[str, tuple[str, ...]] = {}
@@ -67,7 +71,7 @@ def build_lexicon(groups: Iterable[Sequence[str]]) -> Lexicon:
             if seq:
                 canonical.setdefault(seq, head)
     longest = max((len(s) for s in canonical), default=1)
-    return Lexicon(canonical, variants, longest)
+    return Lexicon(canonical, variants, longest, frozenset(lexeme(p) for p in places if p))
 
 
 def lexeme(token: str) -> str:
@@ -94,7 +98,7 @@ def _synonyms(tokens: list[str], lex: Lexicon) -> list[str]:
 
 
 def _kept(term: str) -> bool:
-    return bool(term) and term not in STOPWORDS and not (len(term) == 1 and _CJK.match(term))
+    return bool(term) and term not in STOPWORDS
 
 
 def terms(text: str, lex: Lexicon) -> list[str]:
@@ -163,8 +167,11 @@ class QueryPlan:
 
 
 def query_terms(text: str, lex: Lexicon) -> list[str]:
-    """The distinct topic terms of a question, in order."""
-    return list(dict.fromkeys(terms(text, lex)))
+    """The distinct topic terms of a question, in order; place names (南通, 上海) only when nothing else
+    is asked: where the caller is is the area filter's business, and they match every local article."""
+    found = list(dict.fromkeys(terms(text, lex)))
+    topical = [t for t in found if t not in lex.places]
+    return topical or found
 
 
 def rare_limit(total: int) -> int:

@@ -120,7 +120,7 @@ async def test_gaps_and_stale_reports(kb_client, kb_pool, kb_tokens, kb_call):
         "channel": "phone", "content": "河道里有人偷倒建筑垃圾", "area_code": "320682"}, status=201))["id"]
     await kb_pool.execute("UPDATE tickets SET category_code = 'eco.pollution' WHERE id = $1", tid)
     gaps = await kb_call(kb_client, "GET", "/api/v1/reports/kb-gaps", agent)
-    assert any(s["terms"] == "电动 自行车" and s["searches"] >= 1 for s in gaps["unanswered_searches"]), gaps
+    assert any(s["terms"] == "电动自行车 上牌" and s["searches"] >= 1 for s in gaps["unanswered_searches"]), gaps
     assert "eco.pollution" in [c["category"] for c in gaps["categories"]]
     assert "hrss.social_insurance" not in [c["category"] for c in gaps["categories"]], "it has live articles"
 
