@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from hotline import scope
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.knowledge import flows as articles, service as kb
@@ -107,6 +108,8 @@ async def draft_from_reply(conn: asyncpg.Connection, principal: Principal | None
     area = data.area_code or ticket["county_code"] or ticket["city_code"] or ticket["province_code"]
     if area is None:
         raise ApiError(422, "工单没有所在地区，请指定 area_code", [{"field": "area_code", "message": "必填"}])
+    if not await scope.area_exists(conn, area):
+        raise ApiError(422, "行政区划代码不存在", [{"field": "area_code", "message": f"未知代码 {area}"}])
     title = data.title or (ticket["title"] or ticket["content"])[:60]
     slug = data.slug or _SLUG_SAFE.sub("-", f"ticket-{ticket['ticket_no']}".lower())
     content = {"slug": slug, "title": title, "question": _question(ticket["content"]),

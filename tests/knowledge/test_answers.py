@@ -93,7 +93,7 @@ async def test_an_unknown_or_unpublished_article_is_refused(kb_client, kb_tokens
     agent = await kb_tokens.make(Role.AGENT)
     ticket = await _file(kb_client, kb_call, agent, "咨询公积金提取", answer_on_call=True)
     err = await kb_call(kb_client, "POST", f"{T}/{ticket['id']}/answer", agent,
-                        {"article_id": 999999999, "answer": "x"}, status=422)
+                        {"article_id": 999999999.0, "answer": "x"}, status=422)
     assert err["details"][0]["field"] == "article_id"
     handler = await kb_tokens.make(Role.HANDLER, unit=f"{RUGAO}-hrss")
     await kb_call(kb_client, "POST", f"{T}/{ticket['id']}/answer", handler, {"answer": "x"}, status=403)
@@ -132,6 +132,8 @@ async def test_a_units_reply_becomes_a_draft_article(kb_client, kb_tokens, kb_ca
     await kb_call(kb_client, "POST", f"{T}/{tid}/reply", handler, {
         "resolution": "可向如皋市劳动保障监察大队投诉，或申请劳动仲裁；拖欠工资的用人单位将被责令限期支付。",
         "claimed_solved": True})
+    err = await kb_call(kb_client, "POST", f"{T}/{tid}/article-draft", handler, {"area_code": "845221"}, status=422)
+    assert err["details"][0]["field"] == "area_code"
     draft = await kb_call(kb_client, "POST", f"{T}/{tid}/article-draft", handler,
                           {"slug": "wages.arrears-complaint", "title": "被拖欠工资怎么维权"}, status=201)
     assert draft["status"] == "draft" and draft["source_ticket_id"] == tid
