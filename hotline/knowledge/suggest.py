@@ -1,8 +1,10 @@
 """Suggestions at intake: the top articles for a new ticket's text and area, within a time budget.
 
-The search runs as its own task, so one slower than the budget (HOTLINE_KB_SUGGEST_BUDGET_MS) is left
-out of the answer rather than cancelled mid-query; its connection returns to the pool when it ends.
-A budget of 0 turns suggestions off. Calls handed to 110 get none.
+Only calls that stay on the hotline (triage, where `answer_on_call` puts a consultation) get them: a
+direct answer is only possible before dispatch, and a call dispatched at intake is the unit's
+(HOTLINE_KB_SUGGEST_ALL=true also searches for those). The search runs as its own task, so one slower
+than the budget (HOTLINE_KB_SUGGEST_BUDGET_MS) is left out of the answer rather than cancelled
+mid-query; its connection returns to the pool when it ends. A budget of 0 turns suggestions off.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ async def suggestions(app: web.Application, row) -> list[dict]:
     settings = app[keys.SETTINGS]
     budget = settings.kb_suggest_budget_ms
     if budget <= 0 or row["status"] == "transferred":
+        return []
+    if row["status"] != "triage" and not settings.kb_suggest_all:
         return []
     pool = app[keys.POOL]
     text = f"{row['title']}\n{row['content']}" if row["title"] else row["content"]
