@@ -167,6 +167,8 @@ async def test_public_qa_shows_public_articles_without_a_token(kb_client, kb_tok
     page = await kb_call(kb_client, "GET", f"/qa?q=护照&area={RUGAO}", None)
     assert "<mark>护照</mark>" in page and "<b>当场" not in page, "snippets are escaped, only <mark> is markup"
     assert "护照加急" not in page
+    blank_area = await kb_call(kb_client, "GET", "/qa?q=护照&area=", None)
+    assert "<mark>护照</mark>" in blank_area, "the form's empty area means no area"
     article_page = await kb_call(kb_client, "GET", f"/qa/{public}", None)
     assert "&lt;b&gt;当场拍照&lt;/b&gt;" in article_page, "article text is escaped"
     # the staff search needs a token
