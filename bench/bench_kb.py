@@ -270,6 +270,7 @@ def main() -> None:
     p.add_argument("--intake", action="store_true", help="also measure suggestions at intake (on vs off)")
     p.add_argument("--seconds", type=int, default=8, help="intake: seconds per turn")
     p.add_argument("--concurrency", type=int, default=32, help="intake: connections")
+    p.add_argument("--no-search", action="store_true", help="skip part 1's timings (the articles are still built)")
     args = p.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_intake as bi
@@ -278,8 +279,9 @@ def main() -> None:
     with bi.Servers() as servers:
         url = asyncio.run(fresh_database(servers.admin_url, BENCH_DB))
         counties = asyncio.run(build(url, args.articles))
-        qs = questions(args.questions, vocabulary(), specific_words(), counties)
-        asyncio.run(measure(url, qs, args.rounds))
+        if not args.no_search:
+            qs = questions(args.questions, vocabulary(), specific_words(), counties)
+            asyncio.run(measure(url, qs, args.rounds))
         if args.intake:
             intake(url, servers.redis_url, servers.state, args.seconds, args.rounds, args.concurrency)
 
