@@ -267,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.admin import retrain_cli
 
     retrain_cli.register(sub)
+    from hotline.knowledge import cli as knowledge_cli
+
+    knowledge_cli.register(sub)
     _register_optional(sub)
     return parser
 

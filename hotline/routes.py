@@ -17,7 +17,7 @@ from hotline.disputes.views import action_endpoint as case_action
 from hotline.endpoints import Endpoint
 from hotline.hotspots import views as hotspots
 from hotline.hotspots.schemas import HotspotQuery, HotspotReport, SurgeQuery, SurgeReport
-from hotline.knowledge import public as qa, schemas as kbs, views as kb
+from hotline.knowledge import public as qa, reports as kb_reports, schemas as kbs, ticket_views as kb_tickets, views as kb
 from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
@@ -331,6 +331,27 @@ KNOWLEDGE = [
              extra_responses=KB_409),
     Endpoint("GET", f"{KB}/versions", kb.article_versions, "知识条目历史版本", roles=STAFF, tag="knowledge"),
     Endpoint("GET", f"{KB}/events", kb.article_events, "知识条目变更记录", roles=STAFF, tag="knowledge"),
+    Endpoint("POST", "/api/v1/kb/import", kb_reports.import_articles,
+             "导入知识条目（CSV/XLSX，base64；逐行报告错误；默认导入为草稿）", roles=STAFF, body=kbs.ImportIn,
+             tag="knowledge"),
+    Endpoint("GET", "/api/v1/kb/export.csv", kb_reports.export_csv, "导出知识条目（CSV，列同导入）", roles=STAFF,
+             query=kbs.ExportQuery, tag="knowledge", media_type="text/csv"),
+    Endpoint("GET", "/api/v1/kb/export.xlsx", kb_reports.export_xlsx, "导出知识条目（XLSX，列同导入）", roles=STAFF,
+             query=kbs.ExportQuery, tag="knowledge",
+             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    Endpoint("GET", "/api/v1/reports/kb-gaps", kb_reports.gaps,
+             "热线百科缺口：来电多但无有效条目的事项类别、检索无结果的问题（按词）", roles=HOTLINE,
+             query=kbs.GapsQuery, tag="reports"),
+    Endpoint("GET", "/api/v1/reports/kb-stale", kb_reports.stale,
+             "待更新条目：已过失效日期或长期未被查阅的已发布条目", roles=HOTLINE, query=kbs.StaleQuery,
+             tag="reports"),
+    transition("answer", "answer", "直接答复：依据热线百科当场答复，工单由热线办结（不派单、不进督办）",
+               kbs.AnswerIn, run=kb_tickets.run_answer),
+    transition("refer", "refer", "转办/告知：非本热线受理范围（转其他热线或告知办理渠道），登记后办结",
+               kbs.ReferIn, run=kb_tickets.run_refer),
+    Endpoint("POST", "/api/v1/tickets/{id}/article-draft", kb_tickets.draft_from_ticket,
+             "由办结回复生成知识条目草稿（一步生成，待审核）", roles=STAFF, body=kbs.DraftFromTicketIn,
+             response=kbs.ArticleOut, status=201, tag="knowledge", scope="ticket"),
     Endpoint("GET", "/api/v1/qa/search", qa.search_json,
              "政务问答台检索（无需登录；仅已发布的公开条目；按来源地址限次）", query=kbs.PublicSearchQuery,
              tag="knowledge", extra_responses={429: {"description": "查询过于频繁"}}),

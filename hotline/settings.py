@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # takes from a bucket of its ticket number and one of its client address, so codes cannot be guessed.
     lookup_per_ticket_per_minute: int = Field(6, ge=1, le=1000)
     lookup_per_client_per_minute: int = Field(30, ge=1, le=10000)
+    # 热线百科 suggestions in the intake response (hotline/knowledge/suggest.py): the search is left out of
+    # the answer when it takes longer than this (0 turns suggestions off), and gives at most this many.
+    kb_suggest_budget_ms: int = Field(50, ge=0, le=5000)
+    kb_suggest_limit: int = Field(3, ge=1, le=10)
+    kb_suggest_all: bool = False   # also for calls dispatched at intake (by default only those left in triage)
     max_streams: int = 200                 # open event streams per worker process
     max_streams_per_token: int = 4
     # Callbacks (回访) and rates.

@@ -82,6 +82,13 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     _a("merge", "并单", _UNANSWERED, S.CLOSED, _HOTLINE),
     _a("link", "关联", [*_UNANSWERED, S.REPLIED, S.CLOSED], None, _HOTLINE),
     _a("unmerge", "撤销并单", [S.CLOSED], S.TRIAGE, _HOTLINE),
+    # 热线百科 (#15): the hotline answers a call itself from an article (直接答复), or refers a request
+    # outside its remit to another hotline / tells the caller the right channel (转办/告知). Both close
+    # a call that was never dispatched, so it never reaches a unit's inbox or the escalation sweep.
+    # A direct answer the callback finds unsolved goes back to triage to be dispatched (pipeline only).
+    _a("answer", "直接答复", [S.RECEIVED, S.TRIAGE], S.CLOSED, _HOTLINE),
+    _a("refer", "转办/告知", [S.RECEIVED, S.TRIAGE], S.CLOSED, _HOTLINE),
+    _a("retriage", "答复未解决转派单", [S.CLOSED], S.TRIAGE, [R.AGENT, R.SUPERVISOR, R.ADMIN]),
 )}
 
 # Taken by the system itself, never by a caller (no role, no endpoint): the escalation sweep's 提级
@@ -112,7 +119,7 @@ def allowed_actions(status: Status | str, role: Role | str) -> list[str]:
 
 
 # Taken by the intake pipeline itself, never through an endpoint: not offered to callers.
-PIPELINE_ONLY = frozenset({"triage", "transfer_110"})
+PIPELINE_ONLY = frozenset({"triage", "transfer_110", "retriage"})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from hotline.callbacks import service
 from hotline.callbacks.schemas import Satisfaction, Solved
 from hotline.errors import ApiError
 from hotline.jsoncodec import iso
+from hotline.knowledge import answers
 from hotline.notify import Notifier
 from hotline.tickets.service import add_event, get
 from hotline.workflow import flows as workflow
@@ -74,7 +75,9 @@ async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
         row = await service.lock_ticket(conn, ticket_id)
         if row is None:
             raise ApiError(404, "工单不存在或无权查看", [{"field": "id", "message": str(ticket_id)}])
-        if row["status"] != Status.REPLIED.value:
+        # a call the hotline answered itself (直接答复, hotline.knowledge.answers) is called back while closed
+        direct = row["status"] == Status.CLOSED.value and await answers.is_direct(conn, ticket_id)
+        if row["status"] != Status.REPLIED.value and not direct:
             raise not_awaiting(row)
         round_ = row["reopen_count"]
         if not reached:
@@ -107,7 +110,11 @@ async def record(conn: asyncpg.Connection, ticket_id: int, principal: Principal 
             "round": round_, "via": via, "outcome": outcome, "attempts": attempts,
             "satisfaction": satisfaction.value if satisfaction else None,
             "solved": solved.value if solved else None, "decision": decision})
-        if decision == "reopen":
+        if direct and decision == "close":  # the answer held: the call stays closed
+            return Outcome(ticket_id, round_, outcome, attempts, decision)
+        if direct:  # unsolved: back to triage, to be dispatched to a unit
+            done = await answers.retriage(conn, ticket_id, principal, reason, now)
+        elif decision == "reopen":
             done = await workflow.reopen(conn, ticket_id, principal, reason, now)
         else:
             done = await workflow.close(conn, ticket_id, principal, reason, now)

@@ -17,11 +17,21 @@ ARTICLES_CSV = DATA / "articles.csv"
 DF_TTL_SECONDS = 60.0     # term frequencies move slowly: an import shifts them, a single article hardly
 
 
+AREAS_CSV = DATA.parent.parent.parent / "models" / "data" / "areas_320000.csv"
+# Other provinces' and big cities' names callers mention ("我在上海交的社保").
+OTHER_PLACES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
+                "贵州 云南 陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 台湾 杭州 广州 深圳 武汉 成都 西安 合肥 "
+                "本市 本地 外地 外省 省内 市里 县里 江苏省 江苏").split()
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """The synonym groups of synonyms.csv (term, then its synonyms separated by spaces)."""
+    """The synonym groups of synonyms.csv (term, then its synonyms separated by spaces), and place names."""
     with SYNONYMS_CSV.open(encoding="utf-8", newline="") as f:
-        return build_lexicon([r["term"], *(r.get("synonyms") or "").split()] for r in csv.DictReader(f))
+        groups = [[r["term"], *(r.get("synonyms") or "").split()] for r in csv.DictReader(f)]
+    with AREAS_CSV.open(encoding="utf-8", newline="") as f:
+        places = [n for r in csv.DictReader(f) for n in (r["name"], r["short_name"])]
+    return build_lexicon(groups, [*places, *OTHER_PLACES])
 
 
 class Areas:

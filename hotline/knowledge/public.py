@@ -9,10 +9,11 @@ from __future__ import annotations
 from html import escape
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from hotline import keys, scope, wallclock
 from hotline.endpoints import parse_id, parse_query
-from hotline.errors import ApiError, json_response
+from hotline.errors import ApiError, json_response, validation_error
 from hotline.jsoncodec import iso
 from hotline.knowledge import service
 from hotline.knowledge.lexicon import context
@@ -96,8 +97,11 @@ async def page(request: web.Request) -> web.Response:
     if not raw_q.strip():
         return _page(_form(area=raw_area) + "<p>可查询社保、医保、公积金、户籍、教育等常见政策问答。"
                      "未找到答案时请拨打 12345。</p>")
-    try:
-        q = parse_query(request, PublicSearchQuery)
+    try:  # the form sends an empty area when none was chosen
+        try:
+            q = PublicSearchQuery.model_validate({k: v for k, v in request.query.items() if v != ""})
+        except ValidationError as exc:
+            raise validation_error(exc, "query") from None
         result = await _search(request, q)
     except ApiError as exc:
         return _page(_form(raw_q, raw_area) + f"<p class=\"err\">{escape(exc.message)}</p>", exc.status, exc.headers)

@@ -7,15 +7,17 @@ wrong order) is a 422 whose details name the field.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from hotline.endpoints import PAGE_SIZE_MAX, Cursor, Day, SafeStr, clean_text
+from hotline.endpoints import PAGE_SIZE_MAX, Cursor, Day, SafeStr, _whole_number, clean_text
 
 AREA6 = r"^[0-9]{6}$"
 AREA_ANY = r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+# an id as JSON numbers go (5 and 5.0 alike, as hotline.endpoints.WholeInt), its range stated in the schema
+ArticleId = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
 TEXT_FIELDS = ("title", "question", "answer", "basis_name", "basis_number", "keywords", "reason", "target",
                "channel", "unit_code", "category", "note")
 
@@ -135,7 +137,7 @@ class ArticlePage(BaseModel):
 class AnswerIn(Strict):
     """直接答复: the agent answered the call on the spot, from an article (or in its own words)."""
 
-    article_id: int | None = Field(None, ge=1, le=2**63 - 1, description="所依据的知识条目")
+    article_id: ArticleId | None = Field(None, description="所依据的知识条目")
     answer: str = Field(..., min_length=1, max_length=5000, description="告知诉求人的答复内容")
 
 
@@ -167,7 +169,6 @@ class ImportIn(Strict):
 
 
 class ExportQuery(Strict):
-    format: Literal["csv", "xlsx"] = "csv"
     status: Literal["draft", "reviewed", "published", "retired"] | None = None
 
 

@@ -2,9 +2,10 @@
 
 The question is segmented in Python (jieba, synonyms, stop words) and sent as a tsquery; PostgreSQL
 matches it against the GIN index of kb_search, keeps what applies in the caller's area (the area and
-its parents, `area_code = ANY(...)`), in force on the day and, for the public, public; drops an article
-where a deeper one of the same topic applies (local override); ranks by ts_rank (title > question and
-keywords > answer), a little higher for local articles, and stops at the limit.
+its parents, `area_code = ANY(...)`), in force on the day and, for the public, public; ranks at most
+CANDIDATES matches by ts_rank (title > question and keywords > answer), a little higher for local
+articles; drops an article where a deeper one of the same topic applies (local override) among the
+best, and stops at the limit.
 """
 from __future__ import annotations
 
@@ -22,20 +23,26 @@ LOCAL_BOOST = 0.05   # per level below the province: a local article wins a near
 
 LIVE = """(s.effective_from IS NULL OR s.effective_from <= $3) AND (s.expires_on IS NULL OR s.expires_on >= $3)
   AND ($4 OR s.public)"""
+CANDIDATES = 500    # at most this many matches are ranked (a vaguer question ranks the first ones found)
 SEARCH = f"""
-WITH hits AS (
-    SELECT s.article_id, ts_rank('{RANK_WEIGHTS}', s.tsv, $1::tsquery, 1) * (1 + {LOCAL_BOOST} * s.depth) AS score
+WITH found AS (
+    SELECT s.article_id, s.slug, s.depth, s.tsv
     FROM kb_search s
-    WHERE s.tsv @@ $1::tsquery
+    WHERE s.tsv @@ $7::tsquery
       AND ($2::text[] IS NULL OR s.area_code = ANY($2::text[]))
       AND {LIVE}
       AND ($5::text IS NULL OR s.category_code = $5)
-      AND ($2::text[] IS NULL OR NOT EXISTS (
-          SELECT 1 FROM kb_search o
-          WHERE o.slug = s.slug AND o.depth > s.depth AND o.area_code = ANY($2::text[])
-            AND {LIVE.replace('s.', 'o.')}))
-    ORDER BY score DESC, s.article_id
-    LIMIT $6
+    LIMIT {CANDIDATES}
+), ranked AS (
+    SELECT article_id, slug, depth,
+           ts_rank('{RANK_WEIGHTS}', tsv, $1::tsquery, 1) * (1 + {LOCAL_BOOST} * depth) AS score
+    FROM found ORDER BY score DESC, article_id LIMIT $6 * 3
+), hits AS (
+    SELECT r.article_id, r.score FROM ranked r
+    WHERE $2::text[] IS NULL OR NOT EXISTS (
+        SELECT 1 FROM kb_search s
+        WHERE s.slug = r.slug AND s.depth > r.depth AND s.area_code = ANY($2::text[]) AND {LIVE})
+    ORDER BY r.score DESC, r.article_id LIMIT $6
 )
 SELECT h.score, a.id, a.slug, a.title, a.answer, a.area_code, ar.name AS area_name, a.category_code,
        a.basis_name, a.basis_number, a.public
@@ -78,7 +85,7 @@ async def search(db: asyncpg.Pool | asyncpg.Connection, ctx: Context, text: str,
     chain = await ctx.areas.chain(db, area) if area else None
     if area and not chain:  # a street code the tree does not hold: its county's chain
         chain = await ctx.areas.chain(db, area[:6]) or None
-    rows = await db.fetch(SEARCH, p.tsquery, chain, on, not public_only, category, limit)
+    rows = await db.fetch(SEARCH, p.tsquery, chain, on, not public_only, category, limit, p.match or p.tsquery)
     if not rows and source:
         await db.execute(MISS, " ".join(p.terms)[:500], area[:12] if area else None, source)
     return Found(p, [hit(r, p) for r in rows])

@@ -113,7 +113,7 @@ async def opened(db: Db, article_id: int, now: datetime) -> None:
 # --- listing ------------------------------------------------------------------------------------
 
 async def page(db: Db, scope_sql: str, args: list, filters: dict, after: int | None, limit: int):
-    """Articles by id, keyset paging; scope_sql restricts what is not published."""
+    """Articles by id, keyset paging; scope_sql restricts what is not published (and says `manages`)."""
     where = [f"(a.status = 'published' OR {scope_sql})"]
 
     def arg(v) -> str:
@@ -130,7 +130,8 @@ async def page(db: Db, scope_sql: str, args: list, filters: dict, after: int | N
         where.append(f"a.category_code = {arg(filters['category'])}")
     if after:
         where.append(f"a.id > {arg(after)}")
-    sql = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY a.id LIMIT {arg(limit)}"
+    select = SELECT.replace("SELECT a.*,", f"SELECT a.*, ({scope_sql}) AS manages,", 1)
+    sql = f"{select} WHERE {' AND '.join(where)} ORDER BY a.id LIMIT {arg(limit)}"
     return await db.fetch(sql, *args)
 
 

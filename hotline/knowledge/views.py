@@ -105,8 +105,7 @@ async def list_articles(request: web.Request) -> web.Response:
     args: list = []
     clause = scope.article_clause(principal, args)
     rows = await service.page(request.app[keys.POOL], clause, args, q.model_dump(), q.after, q.limit)
-    pool = request.app[keys.POOL]
-    items = [article_out(r, principal, await scope.manages_article(pool, principal, r)) for r in rows]
+    items = [article_out(r, principal, r["manages"]) for r in rows]
     return json_response({"items": items, "next_after": rows[-1]["id"] if len(rows) == q.limit else None})
 
 

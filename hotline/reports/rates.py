@@ -12,7 +12,8 @@ from models.enums import Channel, RequesterType
 
 # Dispatches still unsigned after their sign-off deadline, counted live from tickets at report time
 # (a deadline passing changes no row, so no trigger can count it), in the dispatch-day cohort.
-LIVE_COUNTERS: tuple[str, ...] = ("sign_lapsed",)
+# Calls the hotline answered itself (直接答复, #15), counted live from ticket_answers on the answer's day.
+LIVE_COUNTERS: tuple[str, ...] = ("sign_lapsed", "answered")
 REPORT_COUNTERS = COUNTERS + LIVE_COUNTERS
 
 # name -> (numerator, denominator over the summed counters, Chinese label)
@@ -28,6 +29,7 @@ RATES: dict[str, tuple[str, str, str]] = {
     "reopen_rate": ("reopened", "replied", "重办率"),
     "overdue_rate": ("overdue", "dispatched", "超时率"),
     "unreachable_rate": ("cb_unreachable", "cb_reached + cb_unreachable", "回访失联率"),
+    "direct_rate": ("answered", "received", "直办率"),
 }
 
 
@@ -38,6 +40,7 @@ def rate_sql(num: str, den: str) -> str:
 
 DERIVED_LABELS = {"resolution_gap": "自报与实际解决率差", "composite": "三率综合"}
 COLUMN_LABELS = {"period": "期间", "key": "编码", "label": "名称", **COUNTER_LABELS, "sign_lapsed": "逾期未签收数",
+                 "answered": "直接答复数",
                  **{k: v[2] for k, v in RATES.items()}, **DERIVED_LABELS}
 
 GroupBy = Literal["unit", "area", "category", "channel", "requester_type", "total"]
@@ -88,14 +91,21 @@ class RatesQuery(BaseModel):
 # The rollup's rows, plus one row per dispatch whose sign-off deadline ($6, the report's now) has passed
 # unsigned, with the rollup's dimensions.
 SOURCE = """(
-    SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed,
+           0 AS answered
     FROM rate_rollup
     UNION ALL
     SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0),
            coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
-           t.channel, t.requester_type, {zeros}, 1
+           t.channel, t.requester_type, {zeros}, 1, 0
     FROM tickets t
     WHERE t.status = 'dispatched' AND t.signed_at IS NULL AND t.sign_by < coalesce($6::timestamptz, now())
+    UNION ALL
+    SELECT rollup_day(a.at), 0,
+           coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
+           t.channel, t.requester_type, {zeros}, 0, 1
+    FROM ticket_answers a JOIN tickets t ON t.id = a.ticket_id
+    WHERE a.at >= $1::date - 1 AND a.at < $2::date + 2
 )""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS))
 
 

@@ -70,6 +70,9 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
     if a.to_police_only:
         reason = "；".join(a.split.reasons)
         return "transferred", {}, {"action": "transfer_110", "reason": reason}
+    if data.answer_on_call:  # the agent answers it on the line (直接答复) or refers it: no unit sees it
+        reason = "咨询类来电，话务员当场答复（不派单）"
+        return "triage", {"triage_reason": reason}, {"action": "triage", "reason": reason}
     if a.needs_triage:
         return "triage", {}, {"action": "triage", "reason": "；".join(a.triage_reasons)}
     d = a.decision

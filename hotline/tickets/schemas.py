@@ -100,6 +100,8 @@ class TicketIn(Strict):
                                   description="事发地行政区划代码：字符串，6、9 或 12 位数字（如 \"320682\"），不接受数字类型")
     urgency: Urgency = Urgency.NORMAL
     confidential: bool = Field(False, description="诉求人要求保密：布尔值 true / false")
+    answer_on_call: bool = Field(False, description="咨询类来电由话务员当场答复：登记后留在热线（待分拣，不派单），"
+                                                    "再以「直接答复」或「转办/告知」办结")
 
     @field_validator("title", "content", "address")
     @classmethod
@@ -203,6 +205,8 @@ class TicketOut(BaseModel):
     lookup_code: str | None = Field(None, description="查询码（仅登记时返回，告知诉求人；凭工单号和查询码查询办理进度）")
     candidates: list[CandidateOut] | None = Field(None, description="疑似同一诉求的工单（仅登记时返回，附理由；可追加、并单或关联）")
     grouped: GroupedOut | None = Field(None, description="话务激增期间自动归并到的主工单（仅登记时返回；可撤销并单）")
+    suggestions: list[dict] = Field(default_factory=list, description="热线百科推荐条目（仅登记时返回；按诉求内容与地区，"
+                                                                      "超出时间预算时为空）")
 
 
 class ReplyOut(BaseModel):

@@ -48,7 +48,8 @@ def sees_id_number(principal: Principal) -> bool:
 DERIVED = frozenset({"channel_label", "requester", "urgency_label", "status_label", "category",
                      "disposition_label", "deadline_provisional", "unit",
                      "lookup_code",   # the query code: told once, by intake (only its hash is a column)
-                     "candidates", "grouped"})   # intake's answer only (hotline.duplicates.intake, hotspots.surge)
+                     "candidates", "grouped",   # intake's answer only (hotline.duplicates.intake, hotspots.surge)
+                     "suggestions"})  # 热线百科 articles suggested by intake (hotline/knowledge/suggest.py)
 PLAIN = tuple(f for f in TicketOut.model_fields if f not in DERIVED)
 
 

@@ -8,6 +8,7 @@ from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.hotspots import surge
 from hotline.jsoncodec import iso
+from hotline.knowledge import suggest
 from hotline.requester import codes, sms
 from hotline.tickets import flows, service
 from hotline.tickets.schemas import TicketIn, TicketQuery, check_credit_code
@@ -56,8 +57,9 @@ async def create_ticket(request: web.Request) -> web.Response:
         grouped = await surge.group(request.app[keys.POOL], finder, row, surge_id, wallclock.now(request.app))
         if grouped is not None:
             row = await service.get(request.app[keys.POOL], ticket_id)
+    suggested = await suggest.suggestions(request.app, row)
     out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None,
-           "grouped": grouped}
+           "grouped": grouped, "suggestions": suggested}
     return json_response(out, status=201, headers=headers)
 
 

@@ -75,7 +75,7 @@ async def test_allowed_actions_list_only_what_would_succeed_now(client, pool, to
     # the state machine's pipeline-only actions are never offered: no endpoint takes them
     fresh = await file(client, agent)
     err = await call(client, "POST", f"/tickets/{fresh['id']}/notes", agent, {"text": "x"}, status=409)
-    assert err["allowed_actions"] == ["dispatch", "redispatch", "add_repeat", "merge", "link"]
+    assert err["allowed_actions"] == ["dispatch", "redispatch", "add_repeat", "merge", "link", "answer", "refer"]
 
 
 async def test_no_second_return_after_the_supervisor_upheld_the_dispatch(client, pool, tokens, agent):

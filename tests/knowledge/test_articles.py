@@ -78,6 +78,12 @@ async def test_units_and_supervisors_manage_only_their_own(kb_client, kb_tokens,
     # a supervisor outside the article's area neither sees the draft nor reviews it
     await kb_call(kb_client, "POST", f"{KB}/articles/{made['id']}/review", nanjing, {}, status=404)
     await kb_call(kb_client, "POST", f"{KB}/articles/{made['id']}/review", nantong, {})
+    # lists: the unit's own draft with what it may do; another unit does not see it
+    listed = await kb_call(kb_client, "GET", f"{KB}/articles?status=reviewed&area={RUGAO}", unit)
+    assert [(a["id"], a["allowed_actions"]) for a in listed["items"]] == [(made["id"], ["revise"])]
+    other = await kb_tokens.make(Role.HANDLER, unit=f"{RUGAO}-housing")
+    listed = await kb_call(kb_client, "GET", f"{KB}/articles?status=reviewed&area={RUGAO}", other)
+    assert made["id"] not in [a["id"] for a in listed["items"]]
     # a supervisor writes only inside its area
     await kb_call(kb_client, "POST", f"{KB}/articles", nanjing,
                   article("scope.outside", RUGAO, "辖区外", "辖区外条目。"), status=403)
@@ -161,6 +167,8 @@ async def test_public_qa_shows_public_articles_without_a_token(kb_client, kb_tok
     page = await kb_call(kb_client, "GET", f"/qa?q=护照&area={RUGAO}", None)
     assert "<mark>护照</mark>" in page and "<b>当场" not in page, "snippets are escaped, only <mark> is markup"
     assert "护照加急" not in page
+    blank_area = await kb_call(kb_client, "GET", "/qa?q=护照&area=", None)
+    assert "<mark>护照</mark>" in blank_area, "the form's empty area means no area"
     article_page = await kb_call(kb_client, "GET", f"/qa/{public}", None)
     assert "&lt;b&gt;当场拍照&lt;/b&gt;" in article_page, "article text is escaped"
     # the staff search needs a token

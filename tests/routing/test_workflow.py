@@ -44,6 +44,9 @@ EXPECTED = {
     "link": ({S.RECEIVED, S.TRIAGE, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RETURNED, S.REPLIED, S.CLOSED},
              SAME),
     "unmerge": ({S.CLOSED}, S.TRIAGE),
+    "answer": ({S.RECEIVED, S.TRIAGE}, S.CLOSED),
+    "refer": ({S.RECEIVED, S.TRIAGE}, S.CLOSED),
+    "retriage": ({S.CLOSED}, S.TRIAGE),
 }
 
 ALL = list(itertools.product(Status, ACTIONS, Role))
