@@ -113,7 +113,7 @@ LINKAGE_110 = [
     Endpoint("POST", "/api/v1/linkage/110/acks", linkage.acknowledge, "110 确认接收 12345 移交",
              roles=LINKAGE, body=AckIn, tag="linkage"),
     Endpoint("GET", "/api/v1/linkage/outbox", linkage.list_outbox,
-             "12345–110 移交投递状态（含 110 确认接收所需的 idempotency_key）",
+             "12345–110 移交投递状态（含高风险纠纷预警；含 110 确认接收所需的 idempotency_key）",
              roles=HOTLINE | LINKAGE, query=OutboxQuery, tag="linkage", scope="list"),
 ]
 
