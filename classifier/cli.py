@@ -30,6 +30,13 @@ def register(subparsers, annotate=None) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="模型输出目录（默认 classifier/model/）")
     p.add_argument("--model", choices=["svm", "logreg"], default=None, help="线性模型类型")
     p.add_argument("--refit-all", action="store_true", help="评估后用全部数据（含 heldout）重新训练")
+    p.add_argument("--no-select", action="store_true", help="不做交叉验证选模，直接用默认配置")
+    p.add_argument("--folds", type=int, default=5, help="选模的分层交叉验证折数（默认 5）")
+    p.add_argument("--prior", choices=["auto", "off"], default="auto",
+                   help="auto: 把项目语料折叠到本地类别作为先验数据，由交叉验证决定是否使用及权重")
+    p.add_argument("--prior-map", default=None, metavar="FILE.csv", help="语料类别到本地类别的折叠映射 (category,label)")
+    p.add_argument("--catalogue-map", default=None, metavar="FILE.csv",
+                   help="本地类别到派单目录的映射 (label,category)，写入模型，受理时按目录类别派单")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_train)
 
@@ -43,6 +50,9 @@ def register(subparsers, annotate=None) -> None:
                               description="每行一条诉求文本，输出每行一个 JSON 对象")
     p.add_argument("--model", default=None, metavar="DIR", help="模型目录（默认 classifier/model/）")
     p.set_defaults(func=cmd_classify, annotate=annotate)
+
+    from classifier import import_cli
+    import_cli.register(subparsers)
 
 
 def _fail(message: str) -> int:
@@ -58,32 +68,78 @@ def _load(model_dir):
 
 
 def cmd_train(args) -> int:
-    """Train, save the artifact and print held-out accuracy / macro-F1."""
+    """Train (selecting the configuration by CV), save the artifact and print the figures."""
     from classifier import artifact
     from classifier.model import DEFAULT_MODEL_DIR
     from classifier.training import TrainingDataError, read_training_csv, train, unknown_labels
     try:
         rows = [row for path in args.data for row in read_training_csv(path)]
+        catalogue_map = _catalogue_map(args.catalogue_map, rows)
         odd = unknown_labels(rows)
-        if odd:
+        if odd and not catalogue_map:
             print(f"警告: {len(odd)} 个类别不在 taxonomy.csv 中: {', '.join(odd[:10])}", file=sys.stderr)
         params = {"model": args.model} if args.model else {}
-        result = train(rows, progress=not args.quiet, params=params, refit_all=args.refit_all)
-    except TrainingDataError as exc:
+        prior = _prior(args) if not args.no_select and not params else None
+        result = train(rows, progress=not args.quiet, params=params, refit_all=args.refit_all,
+                       select=not args.no_select and not params, prior=prior, n_folds=args.folds)
+    except (TrainingDataError, ValueError, OSError) as exc:
         return _fail(str(exc))
     labels = [str(c) for c in result.pipeline.classes_]
     metrics = {k: v for k, v in result.metrics.items() if k != "confusion"}
     metrics.update(n_train=result.n_train, n_heldout=result.n_heldout)
-    meta = artifact.new_metadata(labels, result.rows_sha256, len(rows), metrics, result.params)
+    params = {**result.params, **({"catalogue_map": catalogue_map} if catalogue_map else {})}
+    meta = artifact.new_metadata(labels, result.rows_sha256, len(rows), metrics, params)
     out = artifact.save(result.pipeline, meta, args.out or DEFAULT_MODEL_DIR)
     print(f"模型版本 {meta.version} 已保存到 {out}")
     print(f"训练 {result.n_train} 条，留出 {result.n_heldout} 条，用时 {metrics['fit_seconds']} 秒")
+    sel = metrics.get("selection")
+    if sel:
+        print(f"交叉验证（{sel['folds']} 折分层）macro-F1: 选中「{sel['winner']}」{sel['winner_macro_f1']:.4f}，"
+              f"基线 jieba TF-IDF + LinearSVC {sel['baseline_macro_f1']:.4f}（{100 * sel['gain']:+.1f} 分）")
     if result.n_heldout:
         print(f"held-out accuracy: {metrics['accuracy']:.4f}")
         print(f"held-out macro-F1: {metrics['macro_f1']:.4f}")
-    else:
+    elif not sel:
         print("数据太少，未做留出评估")
     return EXIT_OK
+
+
+def _prior(args):
+    """The project corpus folded onto the training labels (None when --prior off or no corpus)."""
+    if args.prior == "off":
+        return None
+    from classifier.prior import CORPUS_PATH, Prior, corpus_rows, read_fold_map
+    if not CORPUS_PATH.is_file():
+        return None
+    fold_map = read_fold_map(args.prior_map) if args.prior_map else None
+    return Prior(corpus_rows(), fold_map, predict=_shipped_predict)
+
+
+_SHIPPED = []
+
+
+def _shipped_predict(texts):
+    """Catalogue categories the shipped model gives texts (for folding the corpus); loaded once."""
+    if not _SHIPPED:
+        from classifier.model import load_default
+        _SHIPPED.append(load_default())
+    return [p.category for p in _SHIPPED[0].predict(list(texts))]
+
+
+def _catalogue_map(path, rows) -> dict | None:
+    """label -> catalogue category from a label,category CSV; every training label must be mapped."""
+    if not path:
+        return None
+    import csv
+    from classifier.training import TrainingDataError, taxonomy_labels
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        mapping = {r["label"].strip(): r["category"].strip() for r in csv.DictReader(fh) if r.get("label")}
+    known = taxonomy_labels()
+    wrong = sorted({c for c in mapping.values() if c not in known})
+    missing = sorted({r["label"] for r in rows} - set(mapping))
+    if wrong or missing:
+        raise TrainingDataError("目录映射无效", [f"未知目录类别 {c!r}" for c in wrong] + [f"类别 {m!r} 未映射" for m in missing])
+    return mapping
 
 
 def cmd_evaluate(args) -> int:

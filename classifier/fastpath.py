@@ -18,6 +18,7 @@ from scipy.special import expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -203,25 +204,24 @@ class _Linear:
     """Stacked decision functions of one or more linear models + calibration."""
 
     def __init__(self, clf, n_features: int):
-        """Extract coefficients/calibrators from LogisticRegression or CalibratedClassifierCV."""
+        """Extract coefficients/calibrators from LogisticRegression, CalibratedClassifierCV,
+        ComplementNB, or a SoftVote of those (weighted mean of their probabilities)."""
         self.classes = np.asarray(clf.classes_)
-        n_classes = len(self.classes)
-        if isinstance(clf, LogisticRegression):
-            parts = [(clf, "softmax" if n_classes > 2 else "logistic", None)]
-        elif isinstance(clf, CalibratedClassifierCV) and clf.method in ("sigmoid", "temperature"):
-            parts = [(cc.estimator, clf.method, cc) for cc in clf.calibrated_classifiers_]
-        else:
-            raise ValueError(f"unsupported classifier {type(clf).__name__}")
+        parts = _parts(clf, len(self.classes), 1.0)
         coefs, intercepts, self.parts = [], [], []
         col = 0
-        for est, kind, cc in parts:
-            coef = np.asarray(est.coef_, dtype=np.float64)
+        for est, kind, cc, weight in parts:
+            coef = np.asarray(est.feature_log_prob_ if kind == "nb" else est.coef_, dtype=np.float64)
             if coef.shape[1] != n_features or not np.array_equal(np.asarray(est.classes_), self.classes):
                 raise ValueError("coefficient shape or classes mismatch")
             coefs.append(coef)
-            intercepts.append(np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64), coef.shape[:1]))
-            self.parts.append((slice(col, col + coef.shape[0]), kind, _sigmoids(cc) if kind == "sigmoid" else cc))
+            bias = np.zeros(coef.shape[0]) if kind == "nb" else np.asarray(est.intercept_, dtype=np.float64)
+            intercepts.append(np.broadcast_to(bias, coef.shape[:1]))
+            kind = "softmax" if kind == "nb" else kind
+            self.parts.append((slice(col, col + coef.shape[0]), kind,
+                               _sigmoids(cc) if kind == "sigmoid" else cc, weight))
             col += coef.shape[0]
+        self.total_weight = sum(p[3] for p in self.parts)
         self.W = np.ascontiguousarray(np.vstack(coefs).T.astype(np.float32))
         self.b = np.concatenate(intercepts)
 
@@ -239,9 +239,9 @@ class _Linear:
         """Class probabilities from the stacked decision values (before intercepts)."""
         D = D + self.b
         out = np.zeros((D.shape[0], len(self.classes)))
-        for sl, kind, cc in self.parts:
-            out += self._part_proba(D[:, sl], kind, cc)
-        out /= len(self.parts)
+        for sl, kind, cc, weight in self.parts:
+            out += weight * self._part_proba(D[:, sl], kind, cc)
+        out /= self.total_weight
         out[(1.0 < out) & (out <= 1.0 + 1e-5)] = 1.0
         return out
 
@@ -262,6 +262,23 @@ class _Linear:
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
         den = p.sum(axis=1, keepdims=True)
         return np.divide(p, den, out=np.full_like(p, 1.0 / n), where=den != 0)
+
+
+def _parts(clf, n_classes: int, weight: float) -> list[tuple]:
+    """(estimator, kind, calibrated classifier or None, weight) for every linear part of clf."""
+    from classifier.ensemble import SoftVote
+
+    if isinstance(clf, SoftVote):
+        total = sum(w for _, _, w in clf.fitted_)
+        return [p for _, est, w in clf.fitted_ for p in _parts(est, n_classes, weight * w / total)]
+    if isinstance(clf, LogisticRegression):
+        return [(clf, "softmax" if n_classes > 2 else "logistic", None, weight)]
+    if isinstance(clf, ComplementNB) and n_classes > 1:
+        return [(clf, "nb", None, weight)]
+    if isinstance(clf, CalibratedClassifierCV) and clf.method in ("sigmoid", "temperature"):
+        n = len(clf.calibrated_classifiers_)
+        return [(cc.estimator, clf.method, cc, weight / n) for cc in clf.calibrated_classifiers_]
+    raise ValueError(f"unsupported classifier {type(clf).__name__}")
 
 
 def _sigmoids(cc) -> tuple[np.ndarray, np.ndarray]:

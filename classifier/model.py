@@ -55,6 +55,14 @@ class Classifier:
         self.metadata = metadata
         self.classes = np.asarray([str(c) for c in pipeline.classes_])
         self._fast = compile_pipeline(pipeline)
+        self._fold = None
+        fold = (metadata.params or {}).get("catalogue_map")
+        if fold:  # trained on the deployment's own taxonomy: fold its labels onto the catalogue
+            cats = sorted(set(fold.values()))
+            self._fold = np.zeros((len(self.classes), len(cats)))
+            for i, label in enumerate(self.classes):
+                self._fold[i, cats.index(fold[label])] = 1.0
+            self.classes = np.asarray(cats)
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "Classifier":
@@ -84,7 +92,8 @@ class Classifier:
         """Class probabilities, shape (n_texts, n_classes), columns in ``labels`` order."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         model = self._fast if self._fast is not None else self.pipeline
-        return model.predict_proba(texts)
+        proba = model.predict_proba(texts)
+        return proba if self._fold is None else proba @ self._fold
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts."""

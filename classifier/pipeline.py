@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from classifier.ensemble import SoftVote
+from classifier.prep import clean_many, prepare_many
 from classifier.text import normalize_many, tokenize, tokenize_normalized
 
 DEFAULTS = {
@@ -25,7 +28,9 @@ DEFAULTS = {
     "calibration": "cv",
     "calibration_cv": 3,
     "n_jobs": None,
+    "prep": "normalize",
 }
+PREPS = {"normalize": normalize_many, "message": prepare_many, "clean": clean_many}
 # Above this many training rows, training.fit() calibrates on a 10 % hold-out
 # instead of 3-fold CV (one SVM fit instead of four).
 HOLDOUT_CALIBRATION_ROWS = 20_000
@@ -61,9 +66,14 @@ def build_estimator(model=DEFAULTS["model"], C=DEFAULTS["C"], calibration=DEFAUL
     (calibration='cv', one final SVM) or on a 10 % stratified hold-out
     (calibration='holdout', one SVM fitted on the other 90 %).
     model='logreg': multinomial LogisticRegression (natively calibrated).
+    model='ensemble': soft vote of the calibrated SVM, the LogisticRegression and ComplementNB.
     """
     if model == "logreg":
         return LogisticRegression(C=C * 20, max_iter=2000, class_weight="balanced")
+    if model == "ensemble":
+        return SoftVote([("svm", build_estimator("svm", C, calibration, calibration_cv), 1.0),
+                         ("logreg", build_estimator("logreg", C), 1.0),
+                         ("cnb", ComplementNB(alpha=0.3), 0.5)])
     if model != "svm":
         raise ValueError(f"unknown model {model!r}")
     svm = LinearSVC(C=C, class_weight="balanced", dual=True)
@@ -80,13 +90,13 @@ def build_pipeline(**params) -> Pipeline:
     feat_keys = {"word_ngrams", "char_ngrams", "min_df", "max_df", "word_max_features",
                  "char_max_features", "n_jobs"}
     est_keys = {"model", "C", "calibration", "calibration_cv"}
-    unknown = set(params) - feat_keys - est_keys
+    unknown = set(params) - feat_keys - est_keys - {"prep"}
     if unknown:
         raise TypeError(f"unknown pipeline parameters: {sorted(unknown)}")
     feats = build_features(**{k: v for k, v in params.items() if k in feat_keys})
     est = build_estimator(**{k: v for k, v in params.items() if k in est_keys})
     return Pipeline([
-        ("normalize", FunctionTransformer(normalize_many)),
+        ("normalize", FunctionTransformer(PREPS[params.get("prep", DEFAULTS["prep"])])),
         ("features", feats),
         ("clf", est),
     ])
@@ -98,8 +108,9 @@ def compact(pipeline: Pipeline) -> Pipeline:
         if isinstance(step, FeatureUnion):
             step.n_jobs = None
     clf = pipeline.steps[-1][1]
-    inner = [cc.estimator for cc in getattr(clf, "calibrated_classifiers_", [])] or [clf]
-    for est in inner:
+    members = [m for _, m, _ in getattr(clf, "fitted_", [])] or [clf]
+    inner = [cc.estimator for m in members for cc in getattr(m, "calibrated_classifiers_", [])]
+    for est in inner + members:
         if hasattr(est, "coef_") and not hasattr(est.coef_, "tocsr"):
             est.coef_ = np.asarray(est.coef_, dtype=np.float32)
     return pipeline

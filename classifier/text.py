@@ -193,9 +193,33 @@ def tokenize_normalized(text: str) -> list[str]:
     known = _recall("tokens", text)
     if known is not None:
         return list(known)
+    cache = _training_cache.get("tokens")
+    if cache is not None:
+        hit = cache.get(text)
+        if hit is None:
+            hit = cache[text] = tuple(_tokenize_normalized(text))
+        return list(hit)
     tokens = _tokenize_normalized(text)
     _remember("tokens", text, tuple(tokens))
     return tokens
+
+
+# Model selection fits the same texts dozens of times (folds x candidates): within
+# training_cache() their segmentation is kept by value. Never active while serving.
+_training_cache: dict[str, dict] = {}
+
+
+@contextmanager
+def training_cache():
+    """Remember every text's tokens by value for the duration of the block (training only)."""
+    outer = "tokens" in _training_cache
+    if not outer:
+        _training_cache["tokens"] = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _training_cache.pop("tokens", None)
 
 
 def _tokenize_normalized(text: str) -> list[str]:

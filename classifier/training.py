@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ OPTIONAL_COLUMNS = ("group", "split", "id", "source")
 TRAIN_SPLITS = {"train"}
 HELDOUT_SPLITS = {"heldout", "test", "eval", "valid", "validation", "dev"}
 MAX_REPORTED = 10
+MIN_ROWS = 40  # fewer rows: no model selection (too few per fold), the defaults are used
 TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.csv"
 
 
@@ -152,14 +154,15 @@ def split_rows(rows: list[dict], test_size: float = 0.2, seed: int = 0) -> tuple
     return tr + singles, te
 
 
-def fit(rows: list[dict], params: dict | None = None):
-    """Fit a fresh pipeline on rows and return it."""
+def fit(rows: list[dict], params: dict | None = None, sample_weight: list[float] | None = None):
+    """Fit a fresh pipeline on rows (optionally weighted per row) and return it."""
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
     if len(set(labels)) < 2:
         raise TrainingDataError("训练集至少需要两个类别", sorted(set(labels)))
     params = _safe_params(params or {}, labels)
-    return compact(build_pipeline(**params).fit(texts, labels))
+    fit_params = {"clf__sample_weight": np.asarray(sample_weight, dtype=float)} if sample_weight is not None else {}
+    return compact(build_pipeline(**params).fit(texts, labels, **fit_params))
 
 
 def _safe_params(params: dict, labels: list[str]) -> dict:
@@ -181,9 +184,17 @@ def _safe_params(params: dict, labels: list[str]) -> dict:
 
 
 def train(rows: list[dict], progress: bool = True, params: dict | None = None,
-          test_size: float = 0.2, seed: int = 0, refit_all: bool = False) -> TrainResult:
-    """Train on the train split, report held-out metrics, optionally refit on all rows."""
+          test_size: float = 0.2, seed: int = 0, refit_all: bool = False,
+          select: bool | None = None, prior=None, n_folds: int = 5) -> TrainResult:
+    """Train and report; with selection (the default unless params are given), the configuration
+    is chosen by stratified CV against the baseline and fitted on every training row."""
     validate_rows(rows)
+    if select is None:
+        select = not params
+    if select and len(rows) >= MIN_ROWS:
+        from classifier.text import training_cache
+        with training_cache():
+            return _train_selected(rows, progress, seed, refit_all, prior, n_folds)
     stages = ["split", "fit", "evaluate"] + (["refit"] if refit_all else [])
     bar = tqdm(total=len(stages), desc="训练", unit="步", disable=not progress)
     t0 = time.perf_counter()
@@ -202,6 +213,33 @@ def train(rows: list[dict], progress: bool = True, params: dict | None = None,
         bar.update()
     bar.close()
     effective = {**DEFAULTS, **_safe_params(params or {}, [r["label"] for r in train_rows])}
+    return TrainResult(pipeline, metrics, len(train_rows), len(held_rows), rows_sha256(rows), effective)
+
+
+def _train_selected(rows, progress, seed, refit_all, prior, n_folds) -> TrainResult:
+    """Select by CV on the training rows (a split column's held-out rows are only scored), then fit."""
+    from classifier.selection import select as run_selection
+
+    t0 = time.perf_counter()
+    held_given = any(r.get("split") in HELDOUT_SPLITS for r in rows)
+    train_rows, held_rows = split_rows(rows) if held_given else (rows, [])
+    say = (lambda msg: print(f"  交叉验证 {msg}", file=sys.stderr, flush=True)) if progress else None
+    chosen = run_selection(train_rows, fit, prior=prior, n_folds=n_folds, seed=seed, log=say)
+    params, weight = chosen.winner.params, chosen.winner.prior_weight
+
+    def final_fit(fit_rows):
+        extra = prior.rows_for(fit_rows) if (prior is not None and weight > 0) else []
+        weights = [1.0] * len(fit_rows) + [weight] * len(extra) if extra else None
+        return fit(fit_rows + extra, params, weights)
+
+    pipeline = final_fit(train_rows)
+    metrics = evaluate(pipeline, held_rows) if held_rows else {}
+    if refit_all and held_rows:
+        pipeline = final_fit(rows)
+        metrics["refit_all"] = True
+    metrics.update(selection=chosen.to_dict(), cv_macro_f1=round(chosen.winner.mean, 4),
+                   baseline_cv_macro_f1=round(chosen.baseline.mean, 4), fit_seconds=round(time.perf_counter() - t0, 2))
+    effective = {**DEFAULTS, **_safe_params(dict(params), [r["label"] for r in train_rows]), "prior_weight": weight}
     return TrainResult(pipeline, metrics, len(train_rows), len(held_rows), rows_sha256(rows), effective)
 
 

@@ -264,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.disputes import cli as disputes_cli
 
     disputes_cli.register(sub)
+    from hotline.admin import retrain_cli
+
+    retrain_cli.register(sub)
     _register_optional(sub)
     return parser
 

@@ -26,10 +26,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=jsoncodec.dumps, decoder=jsoncodec.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 60.0,
+                      server_settings: dict | None = None) -> asyncpg.Pool:
     """Open a pool whose connections speak jsonb as Python objects."""
     return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     reset=_keep_session, command_timeout=30)
+                                     reset=_keep_session, command_timeout=30, timeout=connect_timeout,
+                                     server_settings=server_settings)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

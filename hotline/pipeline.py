@@ -24,6 +24,7 @@ from routing.split import SplitDecision, decide_splits
 log = logging.getLogger(__name__)
 
 PREDICT_BATCH = 32
+HELD_REASON = "疑似涉警，待三方研判"  # a held call's triage reason starts with this (the review queue reads it)
 
 
 @dataclass
@@ -64,7 +65,13 @@ class Assessment:
 
     @property
     def to_police_only(self) -> bool:
-        return self.split.disposition == Disposition.POLICE
+        return self.split.disposition == Disposition.POLICE and not self.held_for_review
+
+    @property
+    def held_for_review(self) -> bool:
+        """An uncertain 110/joint reading: no hand-off on a guess; it waits for 三方研判 (hotline.linkage.review).
+        A severe rule hit (weapon, fire, explosion, kidnapping) is never held."""
+        return self.split.review and self.split.disposition != Disposition.HOTLINE and not self.split.severe
 
     @property
     def needs_triage(self) -> bool:
@@ -171,6 +178,8 @@ async def assess(ref: ReferenceData, data: TicketIn, threshold: float, *, inboun
     if result.to_police_only:
         return result
     _categorise(result, ref, threshold)
+    if result.held_for_review:
+        result.triage_reasons.insert(0, f"{HELD_REASON}（{'、'.join(split.reasons)}）")
     if resolution.needs_triage:
         result.triage_reasons.append(f"地址无法定位：{resolution.reason}")
     if result.category_code and not resolution.needs_triage:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from hotline import db, keys, limits, pipeline
+from hotline import db, keys, limits, pipeline, replica
 from hotline.breaker import Breaker
 from hotline.notify import Notifier
 from hotline.settings import Settings
@@ -44,7 +44,8 @@ async def postgres_ctx(app: web.Application):
                                           max_size=settings.pool_max)
     app[keys.WRITER] = IntakeWriter(app[keys.POOL])
     await _sync_calendar(app[keys.POOL])
-    yield
+    async with replica.watched(app):  # DATABASE_REPLICA_URL: the lag-tolerant reports' replica
+        yield
     await app[keys.POOL].close()
 
 

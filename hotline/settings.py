@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     # When unset the service starts embedded PostgreSQL / Valkey in state_dir.
     database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL", "HOTLINE_DATABASE_URL"))
     redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "HOTLINE_REDIS_URL"))
+    # A streaming replica for the report queries that tolerate lag (hotline/replica.py); unset: all on the primary.
+    database_replica_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_REPLICA_URL",
+                                                                                 "HOTLINE_DATABASE_REPLICA_URL"))
+    # Reports read from the replica only while its data is at most this old; checked this often.
+    replica_max_lag_seconds: float = Field(30.0, ge=0)
+    replica_check_seconds: float = Field(1.0, gt=0)
     state_dir: Path = Path(".hotline")
     pg_user: str = "hotline"
 

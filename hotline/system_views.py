@@ -9,6 +9,7 @@ from aiohttp import web
 from hotline import db, keys
 from hotline.errors import json_response
 from hotline.openapi import build_document
+from hotline.replica import readiness as replica_readiness
 from routing.calendar import covered_range, provisional_until
 
 
@@ -65,6 +66,9 @@ async def ready(request: web.Request) -> web.Response:
             "checks": {"postgres": {"ok": pg_ok, "detail": pg_msg},
                        "valkey": {"ok": redis_ok, "detail": redis_msg},
                        "calendar": _check_calendar()}}
+    replica = replica_readiness(request.app)
+    if replica is not None:  # reported, never a reason to be unready: the primary answers the reports
+        body["checks"]["replica"] = replica
     return json_response(body, status=200 if pg_ok else 503)
 
 

@@ -29,6 +29,7 @@ DISAGREE_THRESHOLD = 0.10  # model police prob below this on a rule hit → revi
 SILENT_RULES_THRESHOLD = 0.60  # model must reach this to escalate when rules are silent or damped
 MODEL_FLOOR = 0.25  # weak rule evidence escalates only if the model gives at least this
 CONFIDENT_THRESHOLD = 0.85  # a question / 12345 request / civil matter escalates on the model only above this
+SETTLED_THRESHOLD = 0.92  # a matter said to be over (已处理, 没事了) or contained (没有着火) needs even more
 
 REASON_MODEL = "文本模型判定疑似涉警（概率{:.2f}）"
 REASON_REVIEW = "疑似涉警，先行受理并提请三方会商"
@@ -45,6 +46,7 @@ class SplitDecision:
     reasons: list[str]
     review: bool
     police_score: float
+    severe: bool = False  # a full-strength severe rule hit (weapon, fire, explosion …): never held for review
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ def noisy_or(a: float, b: float) -> float:
 def rule_disposition(rules: RuleResult) -> Disposition | None:
     """Disposition decided by rules alone, or None when the rules are not decisive."""
     if rules.severe:
-        return Disposition.POLICE
+        armed_only = all(h.signal.group == "armed" for h in rules.hits if h.signal.severe and h.weight >= STRONG)
+        return Disposition.JOINT if armed_only and armed_in_dispute(rules) else Disposition.POLICE
     if rules.joint >= STRONG:
         return Disposition.JOINT
     if rules.police >= STRONG:
@@ -143,13 +146,29 @@ def rule_disposition(rules: RuleResult) -> Disposition | None:
     return None
 
 
+def armed_in_dispute(rules: RuleResult) -> bool:
+    """A weapon raised inside a dispute over a government matter: joint when the caller asks for the matter
+    too (…也要有人管), or when the threat has hurt nobody yet; someone hurt by a weapon is 110's alone."""
+    if not conflict_in_dispute(rules):
+        return False
+    hurt = any(h.signal.key == "injury" and h.weight > 0 for h in rules.hits)
+    return rules.framing.also_matter or (underlying_matter(rules) and not hurt)
+
+
+def underlying_matter(rules: RuleResult) -> bool:
+    """A government matter besides the incident: a grievance (wages, property, a leak …) or 「…也要有人管」."""
+    return rules.framing.also_matter or any(h.signal.key == "grievance" for h in rules.hits)
+
+
 def conflict_in_dispute(rules: RuleResult) -> bool:
-    """True if every live police hit is conflict (or a grievance-driven threat) inside a civil matter."""
+    """True if every live police hit is interpersonal conflict (a scuffle, a threat, a weapon raised in the
+    quarrel) or a grievance-driven threat, inside a civil matter: police first, then the matter (joint)."""
     police_hits = [h for h in rules.hits if h.signal.kind == POLICE and h.weight > 0]
     civil = {h.signal.key for h in rules.hits if h.signal.kind == CIVIL}
-    if not police_hits or not civil:
+    if not police_hits or not (civil or rules.framing.also_matter):
         return False
-    return all(h.signal.group == "conflict" or (h.signal.group == "grievance" and "grievance" in civil)
+    return all(h.signal.group in ("conflict", "armed")
+               or (h.signal.group == "grievance" and ("grievance" in civil or rules.framing.also_matter))
                for h in police_hits)
 
 
@@ -167,7 +186,7 @@ def _rule_decision(disp: Disposition, rules: RuleResult, score: float, model_p: 
         return SplitDecision(Disposition.HOTLINE, reasons + [REASON_DISAGREE], True, score)
     if review:
         reasons.append(REASON_DISAGREE)
-    return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)))
+    return SplitDecision(disp, reasons, review, max(score, rule_probability(rules)), rules.severe)
 
 
 def _lone_word_in_civil_framing(rules: RuleResult) -> bool:
@@ -188,7 +207,8 @@ def _model_decision(rules: RuleResult, probs: dict[str, float], score: float, mo
     """Decision when rules are not decisive and a model is available."""
     reasons = _live_reasons(rules)
     if _escalates(rules, police_probability(probs), score, model):
-        joint = rules.joint > rules.police or probs.get(JOINT_VALUE, 0.0) > probs.get(POLICE_VALUE, 0.0)
+        joint = (rules.joint > rules.police or probs.get(JOINT_VALUE, 0.0) > probs.get(POLICE_VALUE, 0.0)
+                 or conflict_in_dispute(rules))
         disp = Disposition.JOINT if joint else Disposition.POLICE
         return SplitDecision(disp, reasons + [REASON_MODEL.format(police_probability(probs))], True, score)
     if score >= model.review_threshold:
@@ -206,6 +226,8 @@ def _escalates(rules: RuleResult, model_p: float, score: float, model: SplitMode
     live_weak = any(h.weight > 0 and not h.notes and h.signal.kind != CIVIL for h in rules.hits)
     conflict = any(h.weight > 0 and not h.notes and (h.signal.kind == JOINT or h.signal.group == "conflict")
                    for h in rules.hits)
+    if rules.framing.contained or "resolved" in rules.framings:  # it is over, or never caught fire
+        return model_p >= SETTLED_THRESHOLD
     if rules.framing.asks_not_reports or (rules.civil > 0 and not conflict):
         return model_p >= CONFIDENT_THRESHOLD
     if live_weak:

@@ -71,19 +71,20 @@ async def find(db: asyncpg.Pool, principal: Principal, row, limit: int) -> list[
 
 
 def ranked(found, limit: int) -> list[dict]:
-    """Candidates ({row, reasons}) with more reasons first, then more similar, then newer."""
+    """Candidates ({row, reasons}, optionally "shown": the row already rendered) with more reasons first,
+    then more similar, then newer."""
     best = sorted(found, key=lambda c: (-len(c["reasons"]), -_score(c), -c["row"]["id"]))
-    return [_out(c) for c in best[:limit]]
+    return [{**(c.get("shown") or render(c["row"])), "reasons": c["reasons"]} for c in best[:limit]]
 
 
 def _score(c: dict) -> float:
     return max((x.get("score", 0.0) for x in c["reasons"]), default=0.0)
 
 
-def _out(c: dict) -> dict:
-    r = c["row"]
+def render(r) -> dict:
+    """A candidate ticket as the API shows it, without its reasons."""
     return {"id": r["id"], "ticket_no": r["ticket_no"], "title": r["title"], "status": r["status"],
             "status_label": Status(r["status"]).label, "created_at": iso(r["created_at"]),
             "closed_at": iso(r["closed_at"]), "area_code": r["area_code"], "category": r["category_code"],
             "caller": {"name": r["requester_name"], "phone": mask_phone(r["requester_phone"])},
-            "repeat_calls": r["repeat_calls"], "reasons": c["reasons"]}
+            "repeat_calls": r["repeat_calls"]}

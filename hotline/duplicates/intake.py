@@ -1,11 +1,16 @@
-"""Candidates in the intake response, computed beside the write, not after it.
+"""Candidates in the intake response, from each worker's memory, with PostgreSQL only for the caller's phone.
 
-For a new request: same caller (phone, 7 days) from PostgreSQL's phone index; same place (county +
-category, 3 days) and similar text (MinHash sketch, 7 days) from the worker's memory of recent tickets
-(hotline.duplicates.recent). The rows of the ids found, and the same-caller tickets, come from one
-statement per batch of concurrent requests (hotline.batching), run while the group commit writes the
-ticket, so intake's latency is the longer of the two, not their sum, and one round trip serves a batch.
-Candidates are advice: a ticket another worker wrote in the last REFRESH_SECONDS may be missing.
+For a new request: same place (county + category, 3 days) and similar text (MinHash sketch, 7 days) come
+from the worker's memory of recent tickets (hotline.duplicates.recent), and so do the rows the answer
+shows (ticket number, title, status...); same caller (phone, 7 days) comes from PostgreSQL's phone index,
+one statement per batch of concurrent requests (hotline.batching), run while the group commit writes the
+ticket, so intake's latency is the longer of the two, not their sum. A candidate whose row memory no
+longer keeps is read in the same statement.
+
+Memory is refreshed every REFRESH_SECONDS: the tickets written since (by any worker), and the tickets
+whose events moved on (ticket_events above the last id seen: a sign, a reply, a merge). So candidates are
+advice up to a second old: a ticket another worker wrote, or closed, in the last second may be missing
+or show its former status; 追加/并单 check the lead's state when the agent acts.
 """
 from __future__ import annotations
 
@@ -47,15 +52,27 @@ CROSS JOIN LATERAL (
 UNION ALL
 SELECT 0, {COLS} FROM tickets t WHERE t.id = ANY($4::bigint[]) AND {LIVE}
 """
-RECENT = """
-SELECT id, county_code, category_code, extract(epoch FROM created_at)::float8 AS ts, text_sketch
-FROM tickets WHERE id > $1 ORDER BY id LIMIT $2
-"""
-WARM = """
-SELECT * FROM (SELECT id, county_code, category_code, extract(epoch FROM created_at)::float8 AS ts, text_sketch
-               FROM tickets WHERE created_at >= $1 AND county_code IS NOT NULL ORDER BY id DESC LIMIT $2) r
+ROW_SQL = """t.id, t.ticket_no, t.title, t.status::text AS status, t.created_at, t.closed_at, t.area_code,
+t.category_code, t.requester_name, t.requester_phone, t.repeat_calls, t.merged_into, t.county_code,
+extract(epoch FROM t.created_at)::float8 AS ts, t.text_sketch"""
+RECENT = f"SELECT {ROW_SQL} FROM tickets t WHERE t.id > $1 ORDER BY t.id LIMIT $2"
+WARM = f"""
+SELECT * FROM (SELECT {ROW_SQL} FROM tickets t WHERE t.created_at >= $1 AND t.county_code IS NOT NULL
+               ORDER BY t.id DESC LIMIT $2) r
 ORDER BY id
 """
+# Tickets whose events moved on since the last refresh (new tickets' own intake events included: harmless).
+CHANGED_SINCE = """SELECT coalesce(max(id), $1) AS last, array_agg(DISTINCT ticket_id) AS ids
+FROM ticket_events WHERE id > $1 AND action <> 'receive'"""
+CHANGED_ROWS = """SELECT id, status::text AS status, closed_at, repeat_calls, merged_into FROM tickets
+WHERE id = ANY($1::bigint[])"""
+
+
+def live(row, closed_since: datetime) -> bool:
+    """LIVE, on a kept row: open, or closed within the window; not folded into a lead; not handed to 110."""
+    if row["merged_into"] is not None or row["status"] == "transferred":
+        return False
+    return row["status"] != "closed" or (row["closed_at"] is not None and row["closed_at"] >= closed_since)
 
 
 @dataclass(frozen=True)
@@ -76,30 +93,38 @@ class IntakeCandidates:
         self.pool = pool
         self.index = RecentIndex()
         self.batcher: Batcher[tuple[int, Probe, list[int]], list] = Batcher(self._lookup, max_batch=max_batch)
+        self.events_seen = 0                # ticket_events read up to here (refresh)
         self.surging: dict[str, int] = {}   # county -> open surge id (hotline.hotspots.surge), refreshed with the index
 
     async def find(self, probe: Probe) -> list[dict]:
         """The request's candidates with their reasons, most reasons first (at most INTAKE_LIMIT)."""
         ts = probe.now.timestamp()
+        closed_since = probe.now - reasons.PHONE_WINDOW
         hits: dict[int, list] = {}
         for h in (*self.index.same_place(probe.county, probe.category, ts - reasons.PLACE_WINDOW.total_seconds(),
-                                         INTAKE_LIMIT),
+                                         INTAKE_LIMIT * 2),
                   *self.index.similar_text(probe.county, probe.sketch, ts - reasons.TEXT_WINDOW.total_seconds(),
-                                           INTAKE_LIMIT)):
-            hits.setdefault(h.ticket_id, []).append(h)
+                                           INTAKE_LIMIT * 2)):
+            row = self.index.rows.get(h.ticket_id)
+            if row is None or live(row, closed_since):
+                hits.setdefault(h.ticket_id, []).append(h)
         # only the rows that can make the answer: the best by memory's reasons (the phone adds at most PHONE_LIMIT)
         best = sorted(hits, key=lambda i: (-len(hits[i]), -max(h.score or 0 for h in hits[i]), -i))[:INTAKE_LIMIT]
-        if not probe.phone and not best:
-            return []
-        rows = await self.batcher.submit((0, probe, best))
+        missing = [i for i in best if i not in self.index.rows]
         found: dict[int, dict] = {}
-        for r in rows:
-            entry = found.setdefault(r["id"], {"row": r, "reasons": []})
-            if r["n"] != 0:
-                entry["reasons"].append(reasons.reason("same_caller"))
+        if probe.phone or missing:
+            for r in await self.batcher.submit((0, probe, missing)):
+                entry = found.setdefault(r["id"], {"row": r, "reasons": []})
+                if r["n"] != 0:
+                    entry["reasons"].append(reasons.reason("same_caller"))
         for i in best:
-            if i in found:
-                found[i]["reasons"] += [reasons.reason(h.reason, h.score) for h in hits[i]]
+            kept = self.index.rows.get(i)
+            row = found[i]["row"] if i in found else kept
+            if row is not None:
+                entry = found.setdefault(i, {"row": row, "reasons": []})
+                if row is kept:   # rendered once per state of the kept row (update_rows forgets it)
+                    entry["shown"] = kept.get("shown") or kept.setdefault("shown", reasons.render(kept))
+                entry["reasons"] += [reasons.reason(h.reason, h.score) for h in hits[i]]
         return reasons.ranked([f for f in found.values() if f["reasons"]], INTAKE_LIMIT)
 
     async def _lookup(self, items: list[tuple[int, Probe, list[int]]]) -> list[list]:
@@ -121,24 +146,37 @@ class IntakeCandidates:
     def remember(self, row, sketch: bytes | None) -> None:
         """A ticket this worker just wrote: known at once, before the next refresh."""
         self.index.add(row["id"], row["county_code"], row["category_code"], row["created_at"].timestamp(), sketch)
+        if row["county_code"]:
+            self.index.keep_row({**{f: None for f in ("closed_at", "merged_into")}, "repeat_calls": 0, **dict(row)})
 
     def _add_rows(self, rows) -> None:
         for r in rows:
             self.index.add(r["id"], r["county_code"], r["category_code"], r["ts"],
                            bytes(r["text_sketch"]) if r["text_sketch"] is not None else None)
+            if r["county_code"]:
+                self.index.keep_row(r)
 
     async def refresh(self) -> int:
-        """Learn the tickets written since the last refresh (by any worker); returns how many rows were read."""
+        """Learn the tickets written since the last refresh (by any worker) and the kept tickets that moved on;
+        returns how many new tickets were read."""
         total = 0
+        fresh_from = max(0, self.index.high_water - OVERLAP)   # rows read below are fresh: no need to re-read
         while True:
             rows = await self.pool.fetch(RECENT, max(0, self.index.high_water - OVERLAP), REFRESH_BATCH)
             self._add_rows(rows)
             total += len(rows)
             if len(rows) < REFRESH_BATCH:
-                return total
+                break
+        changed = await self.pool.fetchrow(CHANGED_SINCE, self.events_seen)
+        self.events_seen = changed["last"]
+        kept = [i for i in changed["ids"] or () if i <= fresh_from and i in self.index.rows]
+        if kept:
+            self.index.update_rows(await self.pool.fetch(CHANGED_ROWS, kept))
+        return total
 
     async def warm(self, now: datetime) -> None:
         """At start-up: the last days' tickets (the newest WARM_LIMIT)."""
+        self.events_seen = await self.pool.fetchval("SELECT coalesce(max(id), 0) FROM ticket_events")
         self._add_rows(await self.pool.fetch(WARM, now - reasons.TEXT_WINDOW, WARM_LIMIT))
         self.index.high_water = max(self.index.high_water,
                                     await self.pool.fetchval("SELECT coalesce(max(id), 0) FROM tickets"))

@@ -25,6 +25,9 @@ TEXT_POOL = 200          # a county's newest tickets are the pool (GET /candidat
 PLACE_KEEP = 20
 TEXT_THRESHOLD = 0.25    # estimated bigram Jaccard (docs/workflow.md: how it was chosen)
 SEEN_KEEP = 4096         # recently added ids, so a re-read never adds a ticket twice
+ROWS_KEEP = 20_000       # tickets whose answer row is kept (the newest); an older one is read from PostgreSQL
+ROW_FIELDS = ("id", "ticket_no", "title", "status", "created_at", "closed_at", "area_code", "category_code",
+              "requester_name", "requester_phone", "repeat_calls", "merged_into")
 
 
 @dataclass
@@ -57,6 +60,28 @@ class RecentIndex:
         self.high_water = 0
         self._seen: deque[int] = deque(maxlen=SEEN_KEEP)
         self._seen_set: set[int] = set()
+        self.rows: dict[int, dict] = {}   # id -> what the answer shows, oldest first (a cache: may be stale ~1 s)
+
+    def keep_row(self, row) -> None:
+        """Keep (or refresh) a ticket's answer row; the oldest go beyond ROWS_KEEP."""
+        tid = row["id"]
+        self.rows.pop(tid, None)
+        self.rows[tid] = {f: row[f] for f in ROW_FIELDS}
+        while len(self.rows) > ROWS_KEEP:
+            del self.rows[next(iter(self.rows))]
+
+    def update_rows(self, changes) -> int:
+        """New status, fold and repeat count of kept tickets (rows with id, status, closed_at, repeat_calls,
+        merged_into); returns how many were kept."""
+        n = 0
+        for c in changes:
+            row = self.rows.get(c["id"])
+            if row is not None:
+                row.update(status=c["status"], closed_at=c["closed_at"], repeat_calls=c["repeat_calls"],
+                           merged_into=c["merged_into"])
+                row.pop("shown", None)   # the answer's rendering of the old state
+                n += 1
+        return n
 
     def add(self, ticket_id: int, county: str | None, category: str | None, ts: float,
             sketch: bytes | None) -> None:

@@ -32,7 +32,6 @@ class Leadership:
         self.every = max(ttl / 3, 0.05)
         self.run_when_unavailable = run_when_unavailable
         self.state = LeaseState.BUSY  # until the first try
-        self.lost = asyncio.Event()   # set when a held lease is lost: a running job stops between batches
 
     @property
     def leads(self) -> bool:
@@ -47,14 +46,15 @@ class Leadership:
             if renewed is True:
                 return self.state
             # False: expired or taken (we stalled past the ttl); None: Valkey cannot be asked
-            self.lost.set()
             log.warning("leader lease %s: this process no longer leads", "lost" if renewed is False else "unknown")
             self.state = LeaseState.BUSY if renewed is False else LeaseState.UNAVAILABLE
             if renewed is None:
                 return self.state
         self.state = await self.lease.acquire()
+        if self.state is LeaseState.BUSY and await self.lease.holder() == self.lease.token:
+            # still ours from before Valkey stopped answering: lead on rather than wait for it to expire
+            self.state = LeaseState.HELD if await self.lease.renew() else LeaseState.BUSY
         if self.state is LeaseState.HELD:
-            self.lost.clear()
             log.info("this process leads the periodic jobs (lease %s, ttl %.1f s)", self.lease.token,
                      self.lease.ttl_ms / 1000)
         return self.state

@@ -9,6 +9,7 @@ from hotline.errors import json_response
 from hotline.hotspots import service
 from hotline.hotspots.schemas import HotspotQuery, SurgeQuery
 from hotline.jsoncodec import iso
+from hotline.replica import lag_tolerant, read_pool
 
 HOTSPOT_RULE = ("泊松上尾检验：窗口内来电数 ≥ {min} 且 P(X ≥ 来电数 | 基线期望) ≤ {alpha}（基线为此前 {days:g} 天"
                 "同一区县同一类别的来电按窗口长度折算，最低 {floor:g}）")
@@ -23,9 +24,10 @@ def _common(r) -> dict:
             "last_seen_at": iso(r["last_seen_at"])}
 
 
+@lag_tolerant
 async def hotspots(request: web.Request) -> web.Response:
     """Open hotspot episodes (area x category), highest score first."""
-    pool, s = request.app[keys.POOL], request.app[keys.SETTINGS]
+    pool, s = read_pool(request), request.app[keys.SETTINGS]
     q = parse_query(request, HotspotQuery)
     area = await scope.report_area(pool, request[keys.PRINCIPAL], q.area)
     rows = await service.open_hotspots(pool, area, q.category, q.limit)
@@ -37,9 +39,10 @@ async def hotspots(request: web.Request) -> web.Response:
                           "baseline_days": s.hotspot_baseline_days, "rule": rule})
 
 
+@lag_tolerant
 async def surges(request: web.Request) -> web.Response:
     """Open surges (话务激增) by county, with how many calls were grouped under a lead meanwhile."""
-    pool, s = request.app[keys.POOL], request.app[keys.SETTINGS]
+    pool, s = read_pool(request), request.app[keys.SETTINGS]
     q = parse_query(request, SurgeQuery)
     area = await scope.report_area(pool, request[keys.PRINCIPAL], q.area)
     rows = await service.open_surges(pool, area, q.limit)

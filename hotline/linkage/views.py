@@ -6,9 +6,9 @@ from aiohttp import web
 
 from hotline import keys, wallclock
 from hotline.disputes.handoff import from_110_handoff
-from hotline.endpoints import parse_body, parse_query
+from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
-from hotline.linkage import service
+from hotline.linkage import review, service
 from hotline.linkage.schemas import AckIn, HandoffIn, OutboxQuery
 from hotline.tickets import flows, service as tickets
 from hotline.tickets.schemas import TicketIn, check_credit_code
@@ -63,3 +63,33 @@ async def list_outbox(request: web.Request) -> web.Response:
     q = parse_query(request, OutboxQuery)
     rows = await service.outbox(request.app[keys.POOL], request[keys.PRINCIPAL], q.state, q.limit)
     return json_response({"items": [dict(r) for r in rows]})
+
+
+async def split_review_queue(request: web.Request) -> web.Response:
+    """三方研判 queue: calls whose 12345/110 reading is uncertain, oldest first."""
+    from hotline.workflow.schemas import QueueQuery
+
+    q = parse_query(request, QueueQuery)
+    return json_response(await review.queue(request.app[keys.POOL], request[keys.PRINCIPAL], q.after, q.limit))
+
+
+def split_decision(path_name: str):
+    """Handler for one 三方研判 decision (transfer-110 / keep / joint); the body's reason is optional."""
+    decision = review.DECISIONS[path_name]
+
+    async def handler(request: web.Request) -> web.Response:
+        from hotline.workflow.schemas import Reason
+        from hotline.workflow.views import optional_body
+
+        body = await optional_body(request, Reason)
+        ticket_id = parse_id(request.match_info["id"])
+        app = request.app
+        async with app[keys.POOL].acquire() as conn:
+            out = await review.decide(conn, ticket_id, request[keys.PRINCIPAL], decision, body.reason,
+                                      wallclock.now(app))
+        row = await tickets.get(app[keys.POOL], ticket_id)
+        if row is not None:  # after commit, best effort, as every workflow action
+            await app[keys.NOTIFIER].ticket_event(row, "split_review")
+        return json_response(out)
+    handler.__name__ = f"split_{decision}"
+    return handler

@@ -131,7 +131,7 @@ def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> 
 WITH s AS (
     SELECT {PERIOD_SQL[period]} AS period, {KEY_SQL[group_by]} AS key,
        {sums}
-    FROM {SOURCE} r {join}
+    FROM {SOURCE_NOW} r {join}
     WHERE {' AND '.join(where)}
     GROUP BY 1, 2
 ), x AS (
@@ -169,6 +169,19 @@ async def labels(pool: asyncpg.Pool | asyncpg.Connection, group_by: str, keys: l
     if group_by == "requester_type":
         return {c.value: c.label for c in RequesterType}
     return {"all": "合计"}
+
+
+# rate_rollup plus the deltas not folded into it yet. A fold moves deltas in one transaction, so the two
+# together are exact in any snapshot: on the primary after the fold the report runs (few deltas left), and
+# on a read-only replica, which cannot fold (hotline/replica.py). SOURCE reads it where it reads the rollup.
+ROLLUP_NOW = """(
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters} FROM rate_rollup
+    UNION ALL
+    SELECT day, unit_id, area_code, category_code, channel, requester_type, {deltas} FROM rate_rollup_delta
+) rollup_now""".format(counters=", ".join(COUNTERS),
+                       deltas=", ".join(f"CASE WHEN counter = '{c}' THEN n ELSE 0 END AS {c}" for c in COUNTERS))
+SOURCE_NOW = SOURCE.replace("FROM rate_rollup\n", f"FROM {ROLLUP_NOW}\n", 1)
+assert SOURCE_NOW != SOURCE, "SOURCE no longer reads `FROM rate_rollup` on a line of its own"
 
 
 # A unit x week report of a province-month groups ~12k rows of ~35 columns: with the default

@@ -1,5 +1,5 @@
 """HTTP handlers of the reports room: rates (JSON and CSV), the overdue worklist, the escalation report and
-the 12345–110 linkage counts. (The live escalation feed is reports/stream.py, the dashboard reports/dashboard.py.)"""
+the 12345–110 linkage counts. (The live escalation feed is reports/stream.py, the dashboard hotline/dashboard/.)"""
 from __future__ import annotations
 
 import csv
@@ -14,6 +14,7 @@ from hotline.callbacks.schemas import rate_weights
 from hotline.endpoints import parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
+from hotline.replica import lag_tolerant, on_replica, read_pool
 from hotline.reports import rates, rollup, service
 from hotline.reports.escalations import ReportQuery, escalation_report
 from hotline.reports.schemas import AttentionQuery, CountsQuery
@@ -27,7 +28,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 async def rates_report(request: web.Request) -> dict:
     app = request.app
-    pool = app[keys.POOL]
+    pool = read_pool(request)
     q = parse_query(request, rates.RatesQuery)
     principal = request[keys.PRINCIPAL]
     today = app_now(app).astimezone(TZ).date()
@@ -42,7 +43,8 @@ async def rates_report(request: web.Request) -> dict:
     filters = {"from": frm, "to": to, "weights": weights, "now": app_now(app), "area": area, "unit_id": await service.resolve_unit(pool, q.unit),
                "category": q.category, "channel": q.channel.value if q.channel else None,
                "requester_type": q.requester_type.value if q.requester_type else None}
-    await rollup.fold(pool)
+    if not on_replica(request):  # a standby is read-only; the report counts the pending deltas either way
+        await rollup.fold(pool)
     rows = await rates.run(pool, q.group_by, q.period, filters)
     total = await rates.run(pool, "total", "all", filters)
     area_name = await service.area_name(pool, area) if area else None
@@ -55,6 +57,7 @@ async def rates_report(request: web.Request) -> dict:
     }
 
 
+@lag_tolerant
 async def rates_json(request: web.Request) -> web.Response:
     return json_response(await rates_report(request))
 
@@ -69,6 +72,7 @@ def _cell(v) -> str:
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
+@lag_tolerant
 async def rates_csv(request: web.Request) -> web.Response:
     report = await rates_report(request)
     cols = list(rates.COLUMN_LABELS)
@@ -83,10 +87,11 @@ async def rates_csv(request: web.Request) -> web.Response:
         "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@lag_tolerant
 async def attention(request: web.Request) -> web.Response:
     """Open tickets overdue for signing or reply, or with an escalation step: the supervisors' worklist."""
     app = request.app
-    pool = app[keys.POOL]
+    pool = read_pool(request)
     q = parse_query(request, AttentionQuery)
     principal = request[keys.PRINCIPAL]
     now = app_now(app)
@@ -107,14 +112,17 @@ async def attention(request: web.Request) -> web.Response:
     return json_response({"as_of": iso(now), "items": items})
 
 
+@lag_tolerant
 async def escalations(request: web.Request) -> web.Response:
     """The supervisors' escalation report (督办报表)."""
     q = parse_query(request, ReportQuery)
-    await scope.report_area(request.app[keys.POOL], request[keys.PRINCIPAL], q.area)  # 403 outside the area
-    body = await escalation_report(request.app[keys.POOL], request[keys.PRINCIPAL], q, app_now(request.app))
+    pool = read_pool(request)
+    await scope.report_area(pool, request[keys.PRINCIPAL], q.area)  # 403 outside the area
+    body = await escalation_report(pool, request[keys.PRINCIPAL], q, app_now(request.app))
     return json_response(body)
 
 
+@lag_tolerant
 async def linkage_counts(request: web.Request) -> web.Response:
     """双非 received from 110, matters pushed to 110 and joint ones, by day and area."""
     q = parse_query(request, CountsQuery)
@@ -124,9 +132,10 @@ async def linkage_counts(request: web.Request) -> web.Response:
         raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
     start = datetime.combine(frm, time.min, tzinfo=TZ)
     end = datetime.combine(to + timedelta(days=1), time.min, tzinfo=TZ)  # to is inclusive, as in the rates
+    pool = read_pool(request)
     if q.area:
-        await scope.report_area(request.app[keys.POOL], request[keys.PRINCIPAL], q.area)
-    rows = await service.linkage_counts(request.app[keys.POOL], request[keys.PRINCIPAL], start, end, q.area)
+        await scope.report_area(pool, request[keys.PRINCIPAL], q.area)
+    rows = await service.linkage_counts(pool, request[keys.PRINCIPAL], start, end, q.area)
     items = [{**dict(r), "day": r["day"].isoformat()} for r in rows]
     totals = {k: sum(i[k] for i in items) for k in ("received_from_110", "pushed_to_110", "joint", "review")}
     return json_response({"from": frm.isoformat(), "to": to.isoformat(), "items": items, "totals": totals})

@@ -14,6 +14,7 @@ from hotline import keys, scope
 from hotline.endpoints import parse_body, parse_id, parse_query
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
+from hotline.replica import lag_tolerant, read_pool
 from hotline.reviews import service
 from hotline.reviews.schemas import ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
 from hotline.tickets import service as tickets
@@ -124,6 +125,7 @@ def _rate(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
+@lag_tolerant
 async def review_rates(request: web.Request) -> web.Response:
     q = parse_query(request, ReviewRatesQuery)
     now = app_now(request.app)
@@ -133,7 +135,7 @@ async def review_rates(request: web.Request) -> web.Response:
         raise ApiError(422, "请求参数校验失败", [{"field": "to", "message": "不能早于 from"}])
     start = datetime.combine(first, time(0), SHANGHAI)
     end = datetime.combine(last + timedelta(days=1), time(0), SHANGHAI)
-    rows = await service.rates(request.app[keys.POOL], request[keys.PRINCIPAL], start, end, now)
+    rows = await service.rates(read_pool(request), request[keys.PRINCIPAL], start, end, now)
     items = [{**dict(r), "rectification_rate": _rate(r["rectified"], r["valid"]),
               "reply_rate": _rate(r["replied"], r["real_name"])} for r in rows]
     counts = ("opened", "pending", "valid", "rectified", "rectify_overdue", "real_name", "replied")

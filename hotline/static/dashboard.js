@@ -1,5 +1,5 @@
-// 12345 督办工作台: plain JS, no build step, no third-party code.
-// Every value from the server is written with textContent or SVG attributes, never as HTML.
+// 12345 督办工作台: plain JS, no build step; the map (map.js) is drawn by the vendored Apache ECharts.
+// Every value from the server is written with textContent, or drawn by ECharts as text, never as HTML.
 "use strict";
 
 const KEY = "hotline.token";
@@ -10,19 +10,13 @@ const LIVE_POLL_MS = 30000;                                              // whil
 const $ = (sel) => document.querySelector(sel);
 
 const state = { token: sessionStorage.getItem(KEY) || "", timer: null, sse: null, live: false, units: new Map(),
-                escAvailable: true, loading: false };
+                escAvailable: true, hotspotsAvailable: true, surgesAvailable: true, disputesAvailable: true, loading: false, area: "" };
 
 // ---------- helpers ----------
 function el(tag, text, cls) {
   const e = document.createElement(tag);
   if (text !== undefined && text !== null) e.textContent = String(text);
   if (cls) e.className = cls;
-  return e;
-}
-function svg(tag, attrs, text) {
-  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = String(text);
   return e;
 }
 function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
@@ -64,6 +58,7 @@ function rangeQuery() {
   return { from: d(from), to: d(to) };
 }
 function unitFilter() { return $("#unit-filter").value; }
+function areaFilter() { return state.area; }
 
 // ---------- tables ----------
 function fillTable(table, rows, cells, hot) {
@@ -115,65 +110,55 @@ function renderUnitOptions() {
   sel.value = current;
 }
 
-// ---------- charts (inline SVG) ----------
-function lineChart(node, labels, series) {
-  clear(node);
-  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
-  const W = 760, H = 220, L = 40, R = 10, T = 10, B = 30;
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": "三率走势" });
-  const x = (i) => L + (labels.length === 1 ? (W - L - R) / 2 : i * (W - L - R) / (labels.length - 1));
-  const y = (v) => T + (1 - v) * (H - T - B);
-  for (const g of [0, 0.25, 0.5, 0.75, 1]) {
-    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y(g), y2: y(g), stroke: "#e3e8ee" }));
-    s.appendChild(svg("text", { x: 2, y: y(g) + 4 }, (g * 100) + "%"));
-  }
-  const step = Math.ceil(labels.length / 10);
-  labels.forEach((lab, i) => { if (i % step === 0) s.appendChild(svg("text", { x: x(i) - 14, y: H - 10 }, lab.slice(5))); });
-  series.forEach((ser, k) => {
-    let d = "";
-    ser.values.forEach((v, i) => { if (v !== null && v !== undefined) d += (d ? " L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1); });
-    if (d) s.appendChild(svg("path", { d, fill: "none", stroke: COLORS[k], "stroke-width": 2 }));
-    ser.values.forEach((v, i) => {
-      if (v === null || v === undefined) return;
-      const c = svg("circle", { cx: x(i), cy: y(v), r: 3, fill: COLORS[k] });
-      c.appendChild(svg("title", {}, `${labels[i]} ${ser.name} ${pct(v)}`));
-      s.appendChild(c);
-    });
-  });
-  node.appendChild(legend(series.map((x) => x.name)));
-  node.appendChild(s);
+// ---------- charts (Apache ECharts, SVG renderer; values reach the page as text) ----------
+function chartIn(node, height) {
+  const empty = node.querySelector("p.muted");
+  if (empty) empty.remove();
+  node.style.height = height + "px";
+  const inst = echarts.getInstanceByDom(node);
+  if (inst) { inst.resize(); return inst; }
+  return echarts.init(node, null, { renderer: "svg", locale: "ZH" });
 }
-function legend(names) {
-  const box = el("div", null, "legend");
-  names.forEach((n, k) => { const item = el("span"); item.appendChild(el("span", "", "swatch c" + k)); item.appendChild(document.createTextNode(n)); box.appendChild(item); });
-  return box;
+function noData(node) {
+  const inst = echarts.getInstanceByDom(node);
+  if (inst) inst.dispose();
+  clear(node);
+  node.style.height = "";
+  node.appendChild(el("p", "区间内暂无数据", "muted"));
+}
+const TOOLTIP = { renderMode: "richText" };
+function lineChart(node, labels, series) {
+  if (!labels.length) { noData(node); return; }
+  chartIn(node, 260).setOption({
+    animation: false, color: COLORS, tooltip: { ...TOOLTIP, trigger: "axis", valueFormatter: pct },
+    legend: { top: 0, data: series.map((x) => x.name) }, grid: { left: 50, right: 24, top: 34, bottom: 28 },
+    xAxis: { type: "category", data: labels, axisLabel: { formatter: (v) => v.length > 7 ? v.slice(5) : v } },
+    yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => Math.round(v * 100) + "%" } },
+    series: series.map((x) => ({ type: "line", name: x.name, data: x.values, symbolSize: 6, connectNulls: false })),
+  }, true);
 }
 function groupedBars(node, labels, series, { percent = true } = {}) {
-  clear(node);
-  if (!labels.length) { node.appendChild(el("p", "区间内暂无数据", "muted")); return; }
-  const rowH = 14 * series.length + 10, L = 190, W = 760, R = 60;
-  const H = labels.length * rowH + 10;
-  const max = percent ? 1 : Math.max(1, ...series.flatMap((s) => s.values.map((v) => v || 0)));
-  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
-  labels.forEach((lab, i) => {
-    const top = 5 + i * rowH;
-    s.appendChild(svg("text", { x: 4, y: top + rowH / 2 + 2 }, lab.length > 14 ? lab.slice(0, 14) + "…" : lab));
-    series.forEach((ser, k) => {
-      const v = ser.values[i];
-      const w = v ? (W - L - R) * v / max : 0;
-      const r = svg("rect", { x: L, y: top + k * 14, width: Math.max(w, 0.5), height: 12, fill: COLORS[k] });
-      r.appendChild(svg("title", {}, `${lab} ${ser.name} ${percent ? pct(v) : v}`));
-      s.appendChild(r);
-      s.appendChild(svg("text", { x: L + w + 4, y: top + k * 14 + 10 }, percent ? pct(v) : String(v ?? 0)));
-    });
-  });
-  if (series.length > 1) node.appendChild(legend(series.map((x) => x.name)));
-  node.appendChild(s);
+  if (!labels.length) { noData(node); return; }
+  const fmt = (v) => percent ? pct(v) : String(v ?? 0);
+  const rows = [...labels].reverse();   // ECharts draws a category axis bottom-up: first label on top
+  chartIn(node, labels.length * (14 * series.length + 12) + (series.length > 1 ? 60 : 36)).setOption({
+    animation: false, color: COLORS, tooltip: { ...TOOLTIP, trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: fmt },
+    legend: { show: series.length > 1, top: 0, data: series.map((x) => x.name) },
+    grid: { left: 8, right: 70, top: series.length > 1 ? 30 : 6, bottom: 24, containLabel: true },
+    xAxis: { type: "value", max: percent ? 1 : null, axisLabel: { formatter: (v) => percent ? Math.round(v * 100) + "%" : v } },
+    yAxis: { type: "category", data: rows, axisLabel: { formatter: (v) => v.length > 14 ? v.slice(0, 14) + "…" : v } },
+    series: series.map((x) => ({ type: "bar", name: x.name, data: [...x.values].reverse(), barMaxWidth: 14,
+                                label: { show: true, position: "right", formatter: (p) => fmt(p.value) } })),
+  }, true);
 }
+window.addEventListener("resize", () => document.querySelectorAll(".chart").forEach((n) => {
+  const inst = window.echarts && echarts.getInstanceByDom(n);
+  if (inst) inst.resize();
+}));
 
 // ---------- panels ----------
 async function loadAttention() {
-  const data = await apiJson("/api/v1/reports/overdue", { unit: unitFilter(), limit: 100 });
+  const data = await apiJson("/api/v1/reports/overdue", { unit: unitFilter(), area: areaFilter(), limit: 100 });
   data.items.forEach((r) => rememberUnit(String(r.unit_id ?? ""), r.unit_name));
   $("#attention-count").textContent = data.items.length ? String(data.items.length) : "";
   fillTable($("#attention"), data.items, [
@@ -184,7 +169,7 @@ async function loadAttention() {
 }
 
 async function loadTickets() {
-  const data = await apiJson("/api/v1/tickets", { unit: unitFilter(), limit: 20 });
+  const data = await apiJson("/api/v1/tickets", { unit: unitFilter(), area: areaFilter(), limit: 20 });
   data.items.forEach((t) => t.unit && rememberUnit(String(t.unit.id), t.unit.name));
   fillTable($("#tickets"), data.items, [
     (t) => t.ticket_no, col((t) => t.title, "title"), (t) => t.category, (t) => t.unit ? t.unit.name : "未派单",
@@ -197,7 +182,7 @@ async function loadEscalations() {
   const panel = $("#esc-panel");
   let data;
   try {
-    data = await apiJson("/api/v1/reports/escalations", {});
+    data = await apiJson("/api/v1/reports/escalations", { area: areaFilter() });
   } catch (e) {
     if (e.status === 404 || e.status === 405) state.escAvailable = false;   // not deployed: hide the panel
     panel.hidden = true;
@@ -212,8 +197,114 @@ async function loadEscalations() {
   fillTable($("#esc-units"), units.slice(0, 10), [(u) => u.unit_name || u.name || u.unit_code || "—", (u) => u.count]);
 }
 
+// ---------- disputes (矛盾纠纷化解) ----------
+async function loadDisputes() {
+  if (!state.disputesAvailable) return;
+  const panel = $("#disputes-panel");
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/disputes/board", { area: areaFilter() });
+  } catch (e) {
+    if (e.status === 404 || e.status === 405 || e.status === 403) state.disputesAvailable = false;
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const t = data.totals;
+  $("#disputes-summary").textContent = `在办 ${t.open} 件，高风险 ${t.high_risk} 件，挂牌督办 ${t.listed} 件，调解超期 ${t.overdue} 件`;
+  const tiles = $("#risk-tiles");
+  clear(tiles);
+  for (const r of data.by_risk) {
+    const k = el("div", null, "risk-tile " + r.risk);
+    k.dataset.risk = r.risk;
+    k.appendChild(el("div", `${r.label}风险在办`, "name muted"));
+    k.appendChild(el("div", r.open, "value"));
+    k.appendChild(el("div", `挂牌 ${r.listed} · 超期 ${r.overdue}`, "muted"));
+    tiles.appendChild(k);
+  }
+  const risk = (c) => tag(c.risk_label, c.risk);
+  const due = (c) => c.overdue ? tag(`超期 ${c.days_overdue} 天`, "red") : fmtTime(c.due_at);
+  const common = [(c) => c.case_no, risk, (c) => c.dispute_type_label, col((c) => c.summary, "title"),
+                  (c) => c.area_name, (c) => c.lead_org_name || "未分派"];
+  fillTable($("#cases-high"), data.high_risk, [...common, (c) => c.status_label, due], (c) => c.overdue);
+  fillTable($("#cases-listed"), data.listed, [...common, (c) => c.listed_leader || "—", due], (c) => c.overdue);
+  fillTable($("#cases-overdue"), data.overdue, [...common, (c) => c.status_label, due]);
+}
+
+// ---------- the map (一图全览) ----------
+async function loadMap() {
+  if (!window.echarts || !window.HotlineMap) { $("#map-panel").hidden = true; return; }
+  const data = await apiJson("/api/v1/reports/map");
+  if (!HotlineMap.ready) HotlineMap.init($("#map"), selectArea);   // once #main is shown: the chart needs a size
+  if (!HotlineMap.hasBoundaries(data.area.code)) {
+    const geo = await apiJson("/api/v1/reference/boundaries", { area: data.area.code });
+    HotlineMap.setBoundaries(data.area.code, geo);
+  }
+  state.mapCounties = data.counties;
+  HotlineMap.setData(data.counties);
+  $("#map-area").textContent = `${data.area.name}：在办 ${data.totals.open} 件，超期 ${data.totals.overdue} 件`;
+  $("#map-unplaced").textContent = data.unplaced.open ? `另有 ${data.unplaced.open} 件只登记到市级（未落到区县）` : "";
+  renderCountyTable();
+}
+
+async function loadHotspots() {
+  if (!state.hotspotsAvailable || !window.HotlineMap) return;
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/hotspots");
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) state.hotspotsAvailable = false;   // not deployed: no layer
+    $("#hotspot-note").textContent = "";
+    return;
+  }
+  HotlineMap.setHotspots(data.items);
+  const n = HotlineMap.hotspotsByCounty().length;
+  $("#hotspot-note").textContent = n ? `热点：${n} 个区县（近 ${data.window_hours} 小时，紫色标记）` : `近 ${data.window_hours} 小时无热点`;
+  renderCountyTable();
+}
+
+// 话务激增: while an area's calls far exceed the same hours of other days, say so (and how many were grouped).
+async function loadSurges() {
+  if (!state.surgesAvailable) return;
+  let data;
+  try {
+    data = await apiJson("/api/v1/reports/surges");
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) state.surgesAvailable = false;
+    $("#surge-banner").hidden = true;
+    return;
+  }
+  const banner = $("#surge-banner");
+  banner.hidden = !data.items.length;
+  banner.textContent = data.items.length ? "话务激增：" + data.items.map((s) =>
+    `${s.area_name || s.area_code} 近 ${data.window_hours} 小时 ${s.count} 件（通常约 ${s.baseline.toFixed(1)} 件），` +
+    `相同诉求已自动归并 ${s.grouped} 件`).join("；") : "";
+}
+
+function renderCountyTable() {
+  const spots = new Map((window.HotlineMap ? HotlineMap.hotspotsByCounty() : []).map((h) => [h.code, h]));
+  const rows = [...(state.mapCounties || [])].sort((a, b) => (b.overdue - a.overdue) || (b.open - a.open)
+                                                         || a.code.localeCompare(b.code));
+  fillTable($("#county-table"), rows, [
+    (c) => c.name, (c) => c.open, (c) => c.overdue, (c) => spots.has(c.code) ? tag(spots.get(c.code).categories.join("、"), "amber") : "—",
+  ]);
+  $("#county-table tbody").querySelectorAll("tr").forEach((tr, i) => {
+    tr.dataset.code = rows[i].code;
+    if (rows[i].code === state.area) tr.classList.add("selected");
+  });
+}
+
+function selectArea(code) {
+  state.area = code || "";
+  if (window.HotlineMap && HotlineMap.selected !== state.area) HotlineMap.select(state.area, false);
+  $("#area-chip").hidden = !state.area;
+  $("#area-name").textContent = state.area && window.HotlineMap ? HotlineMap.countyName(state.area) : "";
+  renderCountyTable();
+  refresh();
+}
+
 function rateQuery(extra) {
-  return { ...rangeQuery(), unit: unitFilter(), ...extra };
+  return { ...rangeQuery(), unit: unitFilter(), area: areaFilter(), ...extra };
 }
 
 async function loadRates() {
@@ -293,7 +384,8 @@ async function refresh() {
   state.loading = true;
   state.again = false;
   try {
-    await Promise.all([loadAttention(), loadTickets(), loadEscalations(), loadRates()]);
+    await Promise.all([loadMap().then(loadHotspots), loadAttention(), loadTickets(), loadEscalations(), loadRates(),
+                       loadDisputes(), loadSurges()]);
     showMessage("");
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     document.body.dataset.loaded = String(Date.now());
@@ -387,6 +479,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#logout").addEventListener("click", () => { logout(); showMessage(""); });
   for (const id of ["#unit-filter", "#range", "#period"]) $(id).addEventListener("change", refresh);
   $("#refresh").addEventListener("click", refresh);
+  $("#area-clear").addEventListener("click", () => selectArea(""));
+  $("#county-table tbody").addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr");
+    if (tr && tr.dataset.code) selectArea(tr.dataset.code === state.area ? "" : tr.dataset.code);
+  });
+  document.querySelectorAll(".layers button").forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll(".layers button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+    HotlineMap.setLayer(b.dataset.layer);
+  }));
   document.querySelectorAll("button.csv").forEach((b) => b.addEventListener("click", () => downloadCsv(b.dataset.csv)));
   if (state.token) start();
 });

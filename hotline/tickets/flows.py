@@ -105,7 +105,7 @@ async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, pr
     events = [{"action": "receive", "to_status": "received",
                "data": {**service.event_payload(data), **assessment_event(a)}},
               {**event, "from_status": "received", "to_status": status}]
-    handoff = a.split.disposition in (Disposition.POLICE, Disposition.JOINT)
+    handoff = a.split.disposition in (Disposition.POLICE, Disposition.JOINT) and not a.held_for_review
     units = []
     if status == "dispatched":
         d = a.decision

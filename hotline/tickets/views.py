@@ -53,7 +53,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     grouped = None
     surge_id = finder.surging.get(row["county_code"]) if finder is not None and created else None
     if surge_id is not None and found:
-        grouped = await surge.group(request.app[keys.POOL], row, found, surge_id, wallclock.now(request.app))
+        grouped = await surge.group(request.app[keys.POOL], finder, row, surge_id, wallclock.now(request.app))
         if grouped is not None:
             row = await service.get(request.app[keys.POOL], ticket_id)
     out = {**ticket_out(row, principal), "lookup_code": code, "candidates": found if finder is not None else None,

@@ -7,7 +7,8 @@ import pytest
 from models.enums import Role
 
 AREA_ENDPOINTS = ["/api/v1/tickets", "/api/v1/reports/rates", "/api/v1/reports/rates.csv",
-                  "/api/v1/reports/overdue", "/api/v1/reports/escalations", "/api/v1/reports/linkage"]
+                  "/api/v1/reports/overdue", "/api/v1/reports/escalations", "/api/v1/reports/linkage",
+                  "/api/v1/reports/map"]
 
 
 @pytest.mark.parametrize("path", AREA_ENDPOINTS)

@@ -398,6 +398,30 @@ async def test_lease_one_holder_renewal_and_takeover_after_expiry(servers):
     await dead.aclose()
 
 
+async def test_one_leader_and_it_leads_on_after_a_valkey_outage(servers):
+    from hotline.escalation.leader import Leadership
+
+    redis = aioredis.from_url(servers.redis_url, decode_responses=True)
+    dead = aioredis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2, socket_timeout=0.2)
+    key = f"hotline:test:leader:{id(redis)}"
+    a, b = Leadership(redis, 5.0, key=key), Leadership(redis, 5.0, key=key, run_when_unavailable=False)
+    try:
+        assert await a.step() is LeaseState.HELD and a.leads
+        assert await b.step() is LeaseState.BUSY and not b.leads
+        a.lease.redis = dead                                  # Valkey stops answering a
+        assert await a.step() is LeaseState.UNAVAILABLE and a.leads   # runs anyway (sweep_when_valkey_down)
+        a.lease.redis = redis                                 # back: the key is still a's, a leads on at once
+        assert await a.step() is LeaseState.HELD and await b.step() is LeaseState.BUSY
+        stop = asyncio.Event()
+        stop.set()
+        await a.run(stop)                                     # a clean stop releases the lease ...
+        assert await b.step() is LeaseState.HELD              # ... and the other leads at its next try
+    finally:
+        await redis.delete(key)
+        await redis.aclose()
+        await dead.aclose()
+
+
 async def test_runner_skips_when_another_process_holds_the_lease_and_runs_when_valkey_is_down(
         esc_pool, settings, servers):
     tid = await new_ticket(esc_pool, at(2025, 12, 1, 9))

@@ -30,7 +30,7 @@ def small_rows():
 def trained(small_rows):
     """TrainResult on the small CSV (no progress bar)."""
     from classifier.training import train
-    return train(small_rows, progress=False)
+    return train(small_rows, progress=False, select=False)
 
 
 @pytest.fixture(scope="session")

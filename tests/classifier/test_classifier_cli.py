@@ -28,8 +28,12 @@ def test_register_sets_func():
 
 def test_train_and_evaluate(small_csv, tmp_path, capsys):
     out_dir = tmp_path / "m"
-    code, out, _ = run_main(["train", "--data", str(small_csv), "--out", str(out_dir), "--quiet"], capsys)
-    assert code == 0 and "accuracy" in out and "macro-F1" in out
+    code, out, _ = run_main(["train", "--data", str(small_csv), "--out", str(out_dir), "--quiet", "--prior", "off"],
+                            capsys)
+    assert code == 0 and "交叉验证" in out and "macro-F1" in out and "基线" in out
+    code, out, _ = run_main(["train", "--data", str(small_csv), "--out", str(tmp_path / "plain"), "--quiet",
+                             "--no-select"], capsys)
+    assert code == 0 and "held-out accuracy" in out and "交叉验证" not in out
     assert (out_dir / "metadata.json").is_file()
     code, out, _ = run_main(["evaluate", "--model", str(out_dir), "--data", str(small_csv), "--json"], capsys)
     assert code == 0
