@@ -127,7 +127,7 @@ LINKAGE_110 = [
              "三方研判：联动处置（移交110，诉求事项照常派办）", roles=CALLERS, body=wf.Reason, tag="linkage",
              scope="ticket"),
     Endpoint("GET", "/api/v1/linkage/outbox", linkage.list_outbox,
-             "12345–110 移交投递状态（含 110 确认接收所需的 idempotency_key）",
+             "12345–110 移交投递状态（含高风险纠纷预警；含 110 确认接收所需的 idempotency_key）",
              roles=HOTLINE | LINKAGE, query=OutboxQuery, tag="linkage", scope="list"),
 ]
 
@@ -255,15 +255,16 @@ DESK = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 CASE_READERS = DESK | {Role.MEDIATOR, Role.COURT}
 COURT = frozenset({Role.COURT})
 CASE = "/api/v1/disputes/cases/{id}"
+CASE_CONTENT = {"content": {"application/json": {"schema": {"type": "object"}}}}   # the case, as the 201 answers it
 
 DISPUTES = [
     Endpoint("POST", "/api/v1/disputes/cases", disputes.create_case,
              "登记纠纷案件（12345工单转纠纷、来访、网格排查；同一当事人并案或重新受理）",
              roles=DESK | {Role.MEDIATOR}, body=dsp.CaseIn, status=201, tag="disputes",
-             extra_responses={200: {"description": "同一当事人的纠纷：并入已有案件或重新受理"}}),
+             extra_responses={200: {"description": "同一当事人的纠纷：并入已有案件或重新受理", **CASE_CONTENT}}),
     Endpoint("POST", "/api/v1/disputes/court/referrals", disputes.court_referral,
              "法院诉前委派调解（同一委派编号只建一案；自动受理并分派）", roles=COURT, body=dsp.CourtCaseIn,
-             status=201, tag="disputes", extra_responses={200: {"description": "同一委派编号已建案：返回原案件"}}),
+             status=201, tag="disputes", extra_responses={200: {"description": "同一委派编号已建案：返回原案件", **CASE_CONTENT}}),
     Endpoint("GET", "/api/v1/disputes/cases", disputes.list_cases, "纠纷案件列表（按角色范围：辖区、调解组织）",
              roles=CASE_READERS, query=dsp.CaseQuery, tag="disputes", scope="list"),
     Endpoint("GET", CASE, disputes.get_case,

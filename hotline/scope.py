@@ -9,7 +9,8 @@
 Dispute cases (hotline/disputes): agents and admins every case; a supervisor the cases in its
 area subtree; a mediator the cases its organisation leads or supports (acting, beyond notes,
 minutes and risk confirmation, only where it leads: hotline.disputes.steps); the court the
-cases it referred.
+cases it referred. The 110 outbox: a ticket's deliveries as the ticket, a case's risk alerts as
+the case, and every risk alert for the 110 platform (outbox_clause).
 
 Out of scope answers 404, as if the ticket did not exist. Workflow actions add one rule:
 a supporting unit may only add notes (403 otherwise). Lists and reports: a supervisor's
@@ -170,6 +171,15 @@ def case_clause(principal: Principal, args: list) -> str:
         args.append(principal.token_id)
         return f"(c.source = 'court' AND c.created_by = ${len(args)})"
     return "FALSE"
+
+
+def outbox_clause(principal: Principal, args: list) -> str:
+    """SQL restricting 110 linkage_outbox rows `o` (left-joined to tickets `t` and cases `c`).
+
+    A ticket's hand-off or outcome follows the ticket's rule; a high-risk case's alert (no ticket)
+    follows the case's rule, except that the 110 platform sees every alert: they are addressed to it."""
+    cases = "TRUE" if principal.role == Role.LINKAGE else case_clause(principal, args)
+    return f"((o.ticket_id IS NOT NULL AND {clause(principal, args)}) OR (o.case_id IS NOT NULL AND {cases}))"
 
 
 async def case_org_role(conn: Db, case_id: int, org_id: int | None) -> str | None:

@@ -226,11 +226,12 @@ async def confirm_risk(conn, case_id: int, principal, body, now: datetime) -> Do
 
 async def convene(conn, case_id: int, principal, body, now: datetime) -> Done:
     """会办: a joint meeting with a date, attendees, minutes and a division of work."""
+    division = [d.model_dump() for d in body.division]
     async with conn.transaction():
         step = await begin(conn, case_id, principal, "convene", now)
         mid = await conn.fetchval(
             "INSERT INTO case_sessions (case_id, kind, scheduled_at, place, attendees, minutes, division, created_at) "
             "VALUES ($1, 'meeting', $2, $3, $4, $5, $6, $7) RETURNING id", case_id, body.scheduled_at, body.place,
-            body.attendees, body.minutes, body.division, now)
+            body.attendees, body.minutes, division, now)
         return await finish(conn, step, data={"meeting_id": mid, "attendees": body.attendees,
-                                              "division": body.division})
+                                              "division": division})

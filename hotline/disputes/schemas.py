@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from hotline.endpoints import Cursor, Day, Moment
-from hotline.tickets.schemas import ID_RE, PHONE_RE, Strict, clean_text
+from hotline.endpoints import Cursor, Day, Moment, WholeInt, _whole_number
+from hotline.tickets.schemas import ID_RE, PHONE_PATTERN, PHONE_RE, Strict, clean_text
 from models.enums import RiskLevel
 
 AREA = r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"
-ORG_CODE = Field(..., min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")
+ORG_CODE_PATTERN = r"^[0-9A-Za-z_\-]+$"
+OrgCode = Annotated[str, Field(min_length=1, max_length=64, pattern=ORG_CODE_PATTERN)]
+ID_PATTERN = r"^([0-9]{17}[0-9Xx])?$"
+# constraints before the whole-number validator, so the document states them (minimum, maximum) inside the union
+TicketId = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
 
 
 class _Text(Strict):
@@ -37,8 +41,8 @@ class PartyIn(_Text):
     role: Literal["applicant", "respondent", "third"]
     kind: Literal["person", "org"] = "person"
     name: str = Field(..., min_length=1, max_length=100)
-    phone: str = Field("", max_length=20)
-    id_number: str = Field("", max_length=18)
+    phone: str = Field("", max_length=20, pattern=PHONE_PATTERN)
+    id_number: str = Field("", max_length=18, pattern=ID_PATTERN)
 
     @field_validator("phone")
     @classmethod
@@ -58,14 +62,23 @@ class PartyIn(_Text):
 class CaseIn(_Text):
     """登记纠纷: from a 12345 ticket, a walk-in or a grid worker's patrol (排查)."""
 
+    # the cross-field rule, stated in the document as well as checked (_source_fields)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, json_schema_extra={"allOf": [
+        {"if": {"properties": {"source": {"const": "ticket"}}, "required": ["source"]},
+         "then": {"required": ["ticket_id"],
+                  "properties": {"ticket_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}}},
+        {"if": {"properties": {"source": {"enum": ["walk_in", "patrol"]}}, "required": ["source"]},
+         "then": {"required": ["summary"],
+                  "properties": {"summary": {"type": "string", "minLength": 1, "maxLength": 5000}}}}]})
+
     source: Literal["ticket", "walk_in", "patrol"]
-    ticket_id: int | None = Field(None, ge=1, le=2**63 - 1, description="来源工单（source=ticket）")
-    summary: str | None = Field(None, min_length=1, max_length=5000, description="纠纷情况（工单来源可省略）")
+    ticket_id: TicketId | None = Field(None, description="来源工单（source=ticket 时必填）")
+    summary: str | None = Field(None, min_length=1, max_length=5000, description="纠纷情况（来访、排查时必填；工单来源可省略）")
     address: str = Field("", max_length=500)
     area_code: str | None = Field(None, pattern=AREA)
     dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$", description="纠纷类型编码，省略则自动识别")
     amount: float | None = Field(None, ge=0, le=999_999_999_999, description="争议金额（元）")
-    people: int = Field(2, ge=1, le=100000, description="涉及人数")
+    people: WholeInt = Field(2, ge=1, le=100000, description="涉及人数")
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -87,7 +100,7 @@ class CourtCaseIn(_Text):
     area_code: str | None = Field(None, pattern=AREA)
     dispute_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
     amount: float | None = Field(None, ge=0, le=999_999_999_999, description="争议金额（元）")
-    people: int = Field(2, ge=1, le=100000)
+    people: WholeInt = Field(2, ge=1, le=100000)
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
 
@@ -114,15 +127,13 @@ class RiskIn(_Text):
 class AssignIn(_Text):
     """分派: automatic by area, type and tier, or the organisations named (lead first)."""
 
-    org_codes: list[str] = Field(default_factory=list, max_length=10, description="调解组织编码，第一个为牵头")
+    org_codes: list[OrgCode] = Field(default_factory=list, max_length=10, description="调解组织编码，第一个为牵头（不重复）",
+                                     json_schema_extra={"uniqueItems": True})
     reason: str = Field("", max_length=1000)
 
     @field_validator("org_codes")
     @classmethod
     def _codes(cls, v: list[str]) -> list[str]:
-        for code in v:
-            if not code or len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum():
-                raise ValueError("调解组织编码无效")
         if len(set(v)) != len(v):
             raise ValueError("调解组织重复")
         return v
@@ -145,7 +156,7 @@ class SessionIn(_Text):
 class MinutesIn(_Text):
     """调解笔录 of a session."""
 
-    session_id: int = Field(..., ge=1, le=2**63 - 1)
+    session_id: WholeInt = Field(..., ge=1, le=2**63 - 1)
     minutes: str = Field(..., min_length=1, max_length=20000)
     held_at: Moment | None = None
 
@@ -181,25 +192,26 @@ class FollowUpIn(_Text):
     note: str = Field("", max_length=1000)
 
 
+class DivisionItem(_Text):
+    """One line of a 会办's division of work: the unit and its task."""
+
+    unit: str = Field(..., min_length=1, max_length=500)
+    task: str = Field("", max_length=500)
+
+
 class MeetingIn(_Text):
     """会办: a joint meeting of several units with a date, minutes and a division of work."""
 
     scheduled_at: Moment
     place: str = Field("", max_length=200)
     attendees: list[str] = Field(..., min_length=1, max_length=50)
-    division: list[dict[str, str]] = Field(default_factory=list, max_length=50,
-                                           description="分工：[{\"unit\": ..., \"task\": ...}]")
+    division: list[DivisionItem] = Field(default_factory=list, max_length=50, description="分工：单位与任务")
     minutes: str = Field("", max_length=20000)
 
-    @field_validator("division")
+    @field_validator("attendees")
     @classmethod
-    def _division(cls, v: list[dict[str, str]]) -> list[dict[str, str]]:
-        out = []
-        for item in v:
-            if set(item) - {"unit", "task"} or not item.get("unit"):
-                raise ValueError("分工项应为 {unit, task}")
-            out.append({k: clean_text(x)[:500] for k, x in item.items()})
-        return out
+    def _attendees(cls, v: list[str]) -> list[str]:
+        return [clean_text(a)[:100] for a in v]
 
 
 class CourtReferralIn(_Text):
@@ -236,8 +248,8 @@ class ScoreIn(_Text):
     """Score a description without opening a case."""
 
     text: str = Field(..., min_length=1, max_length=5000)
-    people: int = Field(2, ge=1, le=100000)
-    repeat_calls: int = Field(0, ge=0, le=1000)
+    people: WholeInt = Field(2, ge=1, le=100000)
+    repeat_calls: WholeInt = Field(0, ge=0, le=1000)
 
 
 class ReportQuery(Strict):

@@ -36,15 +36,18 @@ async def outbox_state(db: Db, key: str) -> str | None:
 
 
 OUTBOX = """
-SELECT o.id, o.ticket_id, t.ticket_no, o.kind, o.idempotency_key, o.state, o.attempts, o.last_error, o.created_at,
-       o.delivered_at, o.acknowledged_at, o.next_attempt_at
-FROM linkage_outbox o JOIN tickets t ON t.id = o.ticket_id
+SELECT o.id, o.ticket_id, t.ticket_no, o.case_id, c.case_no, o.kind, o.payload->>'risk' AS risk, o.idempotency_key,
+       o.state, o.attempts, o.last_error, o.created_at, o.delivered_at, o.acknowledged_at, o.next_attempt_at
+FROM linkage_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id LEFT JOIN dispute_cases c ON c.id = o.case_id
 WHERE ($1::text IS NULL OR o.state = $1) AND {scope}
 ORDER BY o.id DESC LIMIT $2
 """
+# 移交 to 110, 结果回告 of a ticket 110 handed over, 风险预警 of a high-risk dispute case (no ticket)
+KIND_LABELS = {"handoff": "移交110", "outcome": "办理结果回告", "risk_alert": "高风险纠纷预警"}
 
 
-async def outbox(db: Db, principal: Principal, state: str | None, limit: int) -> list[asyncpg.Record]:
-    """Deliveries of the tickets the principal may see, newest first."""
+async def outbox(db: Db, principal: Principal, state: str | None, limit: int) -> list[dict]:
+    """Deliveries of the tickets and dispute cases the principal may see, newest first."""
     args: list = [state, limit]
-    return await db.fetch(OUTBOX.format(scope=scope.clause(principal, args)), *args)
+    rows = await db.fetch(OUTBOX.format(scope=scope.outbox_clause(principal, args)), *args)
+    return [{**r, "kind_label": KIND_LABELS.get(r["kind"], r["kind"])} for r in rows]

@@ -59,7 +59,7 @@ async def acknowledge(request: web.Request) -> web.Response:
 
 
 async def list_outbox(request: web.Request) -> web.Response:
-    """Hand-offs and outcome reports with their delivery state (failed ones need a person)."""
+    """Hand-offs, outcome reports and dispute risk alerts with their delivery state (failed ones need a person)."""
     q = parse_query(request, OutboxQuery)
     rows = await service.outbox(request.app[keys.POOL], request[keys.PRINCIPAL], q.state, q.limit)
     return json_response({"items": [dict(r) for r in rows]})

@@ -8,7 +8,7 @@ score is advice, the confirmed level is what counts.
 
 Levels: points 0–1 低, 2–3 中, 4–6 高, 7+ 重大; each signal may also set a floor, and a
 few combinations (a weapon with a threat or an injury, a party in crisis who threatens
-others, a crowd of 30 or more) are 重大 whatever the points.
+others, has a weapon or stands at a height, a crowd of 30 or more) are 重大 whatever the points.
 """
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def score(text: str, facts: Facts = Facts(), rules: tuple[Rule, ...] | None = No
             level = floor
     codes = set(found)
     if "weapon" in codes and codes & {"threat", "kill_threat", "injury", "serious_injury"} \
-            or "crisis" in codes and codes & {"kill_threat", "weapon"} \
+            or "crisis" in codes and codes & {"kill_threat", "weapon", "at_height"} \
             or "kill_threat" in codes and codes & {"fight", "injury", "serious_injury", "drinking"}:
         level = RiskLevel.MAJOR
     if facts.police_p is not None and facts.police_p >= POLICE_P and level is RiskLevel.LOW:
