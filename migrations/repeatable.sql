@@ -241,3 +241,10 @@ DO $$ BEGIN
         INSERT INTO rollup_state (key, value) VALUES ('backfilled', '{}');
     END IF;
 END $$;
+
+-- The disputes report counts open cases past their limit live (hotline/disputes/rollup.py): a covering
+-- partial index lets it read them from the index alone (it replaces 0020's plain dispute_cases_open_due).
+CREATE INDEX IF NOT EXISTS dispute_cases_open_due_cover ON dispute_cases (due_at)
+    INCLUDE (created_at, lead_org_id, area_code, city_code, county_code, dispute_type, tier)
+    WHERE status NOT IN ('settled', 'failed', 'terminated', 'closed');
+DROP INDEX IF EXISTS dispute_cases_open_due;
