@@ -26,7 +26,7 @@ WITH u AS (
     SELECT {KEYS}, {", ".join(COUNTERS)}, 0 AS overdue
     FROM dispute_rollup c WHERE c.month >= ${{m_from}} AND c.month < ${{m_to}} AND {{where}}
     UNION ALL
-    SELECT x.*, 0 FROM dispute_cases c CROSS JOIN LATERAL dispute_rollup_row(c, 1) x
+    SELECT x.*, 0 FROM dispute_cases c CROSS JOIN LATERAL dispute_rollup_rows(c, 1) x
     WHERE ((c.created_at >= $1 AND c.created_at < ${{full_start}}) OR (c.created_at >= ${{full_end}} AND c.created_at < $2))
       AND {{where}}
     UNION ALL
