@@ -29,13 +29,13 @@ Image = pytest.importorskip("PIL.Image", reason="pip install pillow (reads the s
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"chromium not installed at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
 
-QIDONG, RUDONG, HAIAN, HAIMEN, NANTONG = "320681", "320623", "320685", "320614", "320600"
+QIDONG, RUDONG, HAIAN, HAIMEN, RUGAO, NANTONG = "320681", "320623", "320685", "320614", "320682", "320600"
 # Calls already answered (closed: they add nothing to the open counts) for the hotspot detector's history.
 SEED = """
 INSERT INTO tickets (ticket_no, channel, requester_type, title, content, area_code, province_code, city_code,
                      county_code, category_code, status, created_at)
 SELECT 'M' || lpad(nextval('ticket_no_seq')::text, 12, '0'), 'phone', 'citizen', '来电', '路灯不亮', $1, '320000',
-       '320600', $1, 'urban.municipal', 'closed', t
+       '320600', $1, $3, 'closed', t
 FROM unnest($2::timestamptz[]) AS t
 """
 
@@ -58,8 +58,12 @@ async def world(own_database, settings):
         # (seeded first, so the latest-tickets list shows the tickets made below)
         now = datetime.now(timezone.utc)
         window = now - timedelta(hours=24)
-        await pool.execute(SEED, HAIMEN, [window - timedelta(days=28) * (i + 0.5) / 14 for i in range(14)])
-        await pool.execute(SEED, HAIMEN, [now - timedelta(hours=12) * (i + 0.5) / 8 for i in range(8)])
+        await pool.execute(SEED, HAIMEN, [window - timedelta(days=28) * (i + 0.5) / 14 for i in range(14)],
+                           "urban.municipal")
+        await pool.execute(SEED, HAIMEN, [now - timedelta(hours=12) * (i + 0.5) / 8 for i in range(8)],
+                           "urban.municipal")
+        # a call surge in 如皋市: 12 calls (no category yet: not a hotspot) in the last 50 minutes, none before
+        await pool.execute(SEED, RUGAO, [now - timedelta(minutes=50) * (i + 0.5) / 12 for i in range(12)], None)
         made: dict[str, list[dict]] = {QIDONG: [], RUDONG: []}
         for county, n in ((QIDONG, 4), (RUDONG, 2)):   # 4: below the hotspot minimum (5)
             for i in range(n):
@@ -77,7 +81,7 @@ async def world(own_database, settings):
             await pool.execute("UPDATE tickets SET sign_by = $2::timestamptz, reply_by = $2::timestamptz + interval '3 days' WHERE id = $1",
                                t["id"], past)
         found = await detect(pool, app_settings, datetime.now(timezone.utc))
-        assert found.ran and found.hotspots == 1, found
+        assert found.ran and found.hotspots == 1 and found.surges == 1, found
         yield {"client": client, "pool": pool, "supervisor": supervisor, "made": made, "agent": agent}
     finally:
         await client.close()
@@ -159,6 +163,9 @@ async def test_the_map_colours_counties_by_count_and_a_click_filters_the_lists(w
     assert share_of(png, x, y, (0x7B, 0x2C, 0xBF)) == 0
     assert "城市管理" in await page.locator("#county-table tbody tr", has_text="海门区").inner_text()
     assert "热点：1 个区县" in await page.inner_text("#hotspot-note")
+
+    # the surge: the dashboard says so
+    assert (await page.inner_text("#surge-banner")).startswith("话务激增：如皋市 近 1 小时 12 件")
 
     # 超期 layer: only 启东市 has overdue tickets
     await page.click(".layers button[data-layer='overdue']")
