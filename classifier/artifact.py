@@ -102,6 +102,8 @@ def _walk(est):
     yield est
     for _, sub, *_ in getattr(est, "steps", []) + getattr(est, "transformer_list", []):
         yield from _walk(sub)
+    for sub in getattr(est, "pipelines", []):  # classifier.ensemble.Blend
+        yield from _walk(sub)
 
 
 def _swap_dir(new: Path, out: Path) -> None:

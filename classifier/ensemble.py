@@ -37,3 +37,25 @@ class SoftVote(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Class with the highest voted probability."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class Blend:
+    """Mean of several fitted pipelines' probabilities (each with its own features): the selection's blend.
+
+    Not compiled by classifier.fastpath (different feature sets); the pipelines' own predict_proba runs.
+    """
+
+    def __init__(self, pipelines):
+        self.pipelines = list(pipelines)
+        self.classes_ = np.asarray(self.pipelines[0].classes_)
+        for pipe in self.pipelines[1:]:
+            if not np.array_equal(np.asarray(pipe.classes_), self.classes_):
+                raise ValueError("blended pipelines must share their classes")
+
+    def predict_proba(self, texts):
+        """Mean of the pipelines' probabilities."""
+        return sum(p.predict_proba(texts) for p in self.pipelines) / len(self.pipelines)
+
+    def predict(self, texts):
+        """Class with the highest mean probability."""
+        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]

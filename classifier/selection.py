@@ -42,6 +42,8 @@ class Score:
     seconds: float
     params: dict = field(default_factory=dict)
     prior_weight: float = 0.0
+    members: tuple = ()          # a blend: the Scores whose probabilities it averages
+    oof: object = None           # out-of-fold probabilities (rows x sorted labels), for blends
 
     @property
     def mean(self) -> float:
@@ -50,7 +52,8 @@ class Score:
     def to_dict(self) -> dict:
         return {"name": self.name, "macro_f1": round(self.mean, 4), "std": round(float(np.std(self.folds)), 4),
                 "folds": [round(f, 4) for f in self.folds], "seconds": round(self.seconds, 1),
-                "params": self.params, "prior_weight": self.prior_weight}
+                "params": self.params, "prior_weight": self.prior_weight,
+                **({"members": [m.name for m in self.members]} if self.members else {})}
 
 
 @dataclass
@@ -98,15 +101,42 @@ def score_candidate(cand: Candidate, rows: list[dict], folds, prior, fit_fn) -> 
     """Mean macro-F1 of cand over folds (prior rows added to every training fold at cand's weight)."""
     texts = np.array([r["text"] for r in rows], dtype=object)
     labels = np.array([r["label"] for r in rows], dtype=object)
+    classes = sorted(set(labels))
+    oof = np.zeros((len(rows), len(classes)))
     t0, out = time.perf_counter(), []
     for train_idx, test_idx in folds:
         train = [rows[i] for i in train_idx]
         extra = prior.rows_for(train) if (prior is not None and cand.prior_weight > 0) else []
         weights = [1.0] * len(train) + [cand.prior_weight] * len(extra)
         pipe = fit_fn(train + extra, cand.params, weights if extra else None)
-        pred = pipe.predict(list(texts[test_idx]))
+        proba = pipe.predict_proba(list(texts[test_idx]))
+        cols = [classes.index(str(c)) for c in pipe.classes_]
+        oof[np.ix_(test_idx, cols)] = proba
+        pred = np.asarray(classes, dtype=object)[oof[test_idx].argmax(axis=1)]
         out.append(float(f1_score(labels[test_idx], pred, average="macro", zero_division=0)))
-    return Score(cand.name, out, time.perf_counter() - t0, dict(cand.params), cand.prior_weight)
+    return Score(cand.name, out, time.perf_counter() - t0, dict(cand.params), cand.prior_weight, oof=oof)
+
+
+def blend_scores(scores: list[Score], rows: list[dict], folds, sizes=(2, 3)) -> list[Score]:
+    """The top-k single candidates' out-of-fold probabilities averaged: scored on the same folds at no
+    extra fitting. Averaging near-equal configurations is steadier than picking one of them."""
+    labels = np.array([r["label"] for r in rows], dtype=object)
+    classes = np.asarray(sorted(set(labels)), dtype=object)
+    ranked, seen = [], []
+    for sc in sorted((s for s in scores if s.oof is not None and not s.members), key=lambda s: -s.mean):
+        if sc.params not in seen:  # distinct configurations only (one prior weight of each)
+            seen.append(sc.params)
+            ranked.append(sc)
+    out = []
+    for k in sizes:
+        if len(ranked) < k:
+            break
+        top = ranked[:k]
+        avg = sum(s.oof for s in top) / k
+        f1s = [float(f1_score(labels[te], classes[avg[te].argmax(axis=1)], average="macro", zero_division=0))
+               for _, te in folds]
+        out.append(Score("blend: " + " + ".join(s.name for s in top), f1s, 0.0, {}, 0.0, tuple(top), avg))
+    return out
 
 
 def score_baseline(rows: list[dict], folds) -> Score:
@@ -143,6 +173,9 @@ def select(rows: list[dict], fit_fn, prior=None, n_folds: int = 5, seed: int = 0
             cand = Candidate(f"{best.name} + prior w={w}", best.params, w)
             scores.append(score_candidate(cand, rows, folds, prior, fit_fn))
             say(f"{cand.name}: {scores[-1].mean:.4f} ({scores[-1].seconds:.0f} s)")
+    for blend in blend_scores(scores, rows, folds):
+        scores.append(blend)
+        say(f"{blend.name}: {blend.mean:.4f}")
     winner = scores[0]
     for s in scores[1:]:
         if s.mean > winner.mean + 1e-9:

@@ -225,12 +225,19 @@ def _train_selected(rows, progress, seed, refit_all, prior, n_folds) -> TrainRes
     train_rows, held_rows = split_rows(rows) if held_given else (rows, [])
     say = (lambda msg: print(f"  交叉验证 {msg}", file=sys.stderr, flush=True)) if progress else None
     chosen = run_selection(train_rows, fit, prior=prior, n_folds=n_folds, seed=seed, log=say)
-    params, weight = chosen.winner.params, chosen.winner.prior_weight
+    winner = chosen.winner
+    params, weight = winner.params, winner.prior_weight
+
+    def fit_one(fit_rows, one_params, one_weight):
+        extra = prior.rows_for(fit_rows) if (prior is not None and one_weight > 0) else []
+        weights = [1.0] * len(fit_rows) + [one_weight] * len(extra) if extra else None
+        return fit(fit_rows + extra, one_params, weights)
 
     def final_fit(fit_rows):
-        extra = prior.rows_for(fit_rows) if (prior is not None and weight > 0) else []
-        weights = [1.0] * len(fit_rows) + [weight] * len(extra) if extra else None
-        return fit(fit_rows + extra, params, weights)
+        if winner.members:  # a blend: each member fitted on every row, probabilities averaged
+            from classifier.ensemble import Blend
+            return Blend([fit_one(fit_rows, m.params, m.prior_weight) for m in winner.members])
+        return fit_one(fit_rows, params, weight)
 
     pipeline = final_fit(train_rows)
     metrics = evaluate(pipeline, held_rows) if held_rows else {}
@@ -240,6 +247,9 @@ def _train_selected(rows, progress, seed, refit_all, prior, n_folds) -> TrainRes
     metrics.update(selection=chosen.to_dict(), cv_macro_f1=round(chosen.winner.mean, 4),
                    baseline_cv_macro_f1=round(chosen.baseline.mean, 4), fit_seconds=round(time.perf_counter() - t0, 2))
     effective = {**DEFAULTS, **_safe_params(dict(params), [r["label"] for r in train_rows]), "prior_weight": weight}
+    if winner.members:
+        effective = {"blend": [{"name": m.name, "params": m.params, "prior_weight": m.prior_weight}
+                               for m in winner.members]}
     return TrainResult(pipeline, metrics, len(train_rows), len(held_rows), rows_sha256(rows), effective)
 
 

@@ -110,3 +110,19 @@ def test_every_candidate_keeps_the_fast_path(small_rows, params):
     assert fast is not None
     texts = [r["text"] for r in small_rows[:20]]
     assert np.allclose(fast.predict_proba(texts), pipe.predict_proba(texts), atol=1e-4)
+
+
+def test_blends_average_distinct_configurations_and_load_as_a_model(small_rows, tmp_path):
+    from classifier.ensemble import Blend
+
+    folds = selection.folds_for([r["label"] for r in small_rows], 3, 0)
+    a = selection.score_candidate(Candidate("a", {}), small_rows, folds, None, fit)
+    b = selection.score_candidate(Candidate("b", {"C": 0.5}), small_rows, folds, None, fit)
+    twin = selection.Score("a again", a.folds, 0.0, dict(a.params), 0.3, oof=a.oof)  # same params: not blended twice
+    blends = selection.blend_scores([a, twin, b], small_rows, folds, sizes=(2, 3))
+    assert len(blends) == 1 and {m.name for m in blends[0].members} == {"a", "b"}
+    assert np.allclose(blends[0].oof, (a.oof + b.oof) / 2)
+    blend = Blend([fit(small_rows, {}), fit(small_rows, {"C": 0.5})])
+    meta = artifact.new_metadata(blend.classes_, "x" * 64, len(small_rows), {})
+    clf = Classifier.load(artifact.save(blend, meta, tmp_path / "blend"))
+    assert not clf.uses_fast_path and clf.predict_one("夜里施工噪音扰民").category == "生态环境/噪声污染"
