@@ -199,3 +199,26 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
     assert back is not None, state.state
     reads = state.reads
     assert await _received(app_client) == before + 1 and state.reads == reads + 1
+
+
+async def test_a_report_that_writes_is_answered_by_the_primary(app_client, pair):
+    """A standby refuses writes (25006): a lag-tolerant report that writes (e.g. folds a rollup) runs on the primary."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from hotline.replica import lag_tolerant, on_replica, read_pool
+
+    state = app_client.app[REPLICA]
+    assert await _until(lambda: asyncio.sleep(0, state.usable), 10) is not None, state.state
+    tried = []
+
+    @lag_tolerant
+    async def folding_report(request):
+        tried.append(on_replica(request))
+        async with read_pool(request).acquire() as conn:
+            await conn.execute("SELECT rollup_fold()")
+        return web.json_response({"on_replica": on_replica(request)})
+
+    resp = await folding_report(make_mocked_request("GET", "/api/v1/reports/x", app=app_client.app))
+    assert resp.status == 200 and tried == [True, False], tried
+    assert state.usable, "a refused write says nothing about the replica's health"
