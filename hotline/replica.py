@@ -68,7 +68,7 @@ class Replica:
         self.pool: asyncpg.Pool | None = None
         self.state = ReplicaState()
         self.reads = 0          # reports answered by the replica
-        self.fallbacks = 0      # reports answered by the primary while a replica is configured
+        self.fallbacks = 0      # lag-tolerant reports answered by the primary (replica unusable, failed, or not for it)
 
     async def open(self) -> None:
         """A pool that connects on first use: a replica down at start-up must not stop the service."""
@@ -138,6 +138,13 @@ def on_replica(request: web.Request) -> bool:
     return read_pool(request) is not request.app[keys.POOL]
 
 
+def primary_only(request: web.Request) -> asyncpg.Pool:
+    """Inside a lag_tolerant handler: this report reads the primary after all (it writes, or needs what a
+    replica may lack); returns the primary's pool."""
+    request[READ_POOL] = request.app[keys.POOL]
+    return request[READ_POOL]
+
+
 def lag_tolerant(handler):
     """A report handler whose reads may lag: on the replica when usable, else (or on failure) the primary."""
     @functools.wraps(handler)
@@ -150,7 +157,10 @@ def lag_tolerant(handler):
         request[READ_POOL] = replica.pool
         try:
             response = await handler(request)
-            replica.reads += 1
+            if on_replica(request):
+                replica.reads += 1
+            else:
+                replica.fallbacks += 1
             return response
         except UNREACHABLE as exc:
             replica.failed(exc)

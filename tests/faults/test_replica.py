@@ -174,7 +174,7 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
     fallbacks = state.fallbacks
     slowest = 0.0
     for path in ("/api/v1/reports/rates?group_by=unit", "/api/v1/reports/rates.csv", "/api/v1/reports/overdue",
-                 "/api/v1/reports/escalations", "/api/v1/reports/linkage", "/api/v1/reports/disputes", "/api/v1/reports/bad-reviews",
+                 "/api/v1/reports/escalations", "/api/v1/reports/linkage", "/api/v1/reports/bad-reviews",
                  "/api/v1/reports/hotspots", "/api/v1/reports/surges"):
         # as the last check left it (usable): the report tries the replica, fails and asks the primary
         state.state.usable, state.state.checked_at = True, time.monotonic()
@@ -183,7 +183,7 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
         slowest = max(slowest, time.monotonic() - t0)
         assert resp.status == 200, (path, resp.status, await resp.text())
         assert not state.usable, state.state
-    assert state.fallbacks == fallbacks + 9
+    assert state.fallbacks == fallbacks + 8
     await _file(app_client)
     assert await _received(app_client) == before + 1   # from the primary
     await asyncio.sleep(2 * CHECK_EVERY)
@@ -199,3 +199,43 @@ async def test_replica_stopped_reports_answer_from_the_primary(app_client, pair)
     assert back is not None, state.state
     reads = state.reads
     assert await _received(app_client) == before + 1 and state.reads == reads + 1
+
+
+async def test_a_report_that_writes_is_answered_by_the_primary(app_client, pair):
+    """A standby refuses writes (25006): a lag-tolerant report that writes (e.g. folds a rollup) runs on the primary."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from hotline.replica import lag_tolerant, on_replica, read_pool
+
+    state = app_client.app[REPLICA]
+    assert await _until(lambda: asyncio.sleep(0, state.usable), 10) is not None, state.state
+    tried = []
+
+    @lag_tolerant
+    async def folding_report(request):
+        tried.append(on_replica(request))
+        async with read_pool(request).acquire() as conn:
+            await conn.execute("SELECT rollup_fold()")
+        return web.json_response({"on_replica": on_replica(request)})
+
+    resp = await folding_report(make_mocked_request("GET", "/api/v1/reports/x", app=app_client.app))
+    assert resp.status == 200 and tried == [True, False], tried
+    assert state.usable, "a refused write says nothing about the replica's health"
+
+
+async def test_disputes_report_reads_the_replica_for_mediators_and_the_primary_for_the_rollup(app_client, pair):
+    url, _ = pair
+    state = app_client.app[REPLICA]
+    assert await _until(lambda: asyncio.sleep(0, state.usable), 10) is not None, state.state
+    conn = await asyncpg.connect(url)
+    try:
+        org = await conn.fetchval("SELECT id FROM mediation_orgs ORDER BY id LIMIT 1")
+        mediator = {"Authorization": f"Bearer {(await create_token(conn, Role.MEDIATOR, org_id=org))[1]}"}
+    finally:
+        await conn.close()
+    for headers, on_replica in ((mediator, True), (app_client.agent, False)):
+        reads, primary = state.reads, state.fallbacks
+        resp = await app_client.get("/api/v1/reports/disputes", headers=headers)
+        assert resp.status == 200, await resp.text()
+        assert (state.reads - reads, state.fallbacks - primary) == ((1, 0) if on_replica else (0, 1)), on_replica
