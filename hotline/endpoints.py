@@ -78,6 +78,17 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Precheck = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 M = TypeVar("M", bound=BaseModel)
 
+
+@dataclass(frozen=True)
+class BodyReader:
+    """Reads an endpoint's body instead of request.read() (uploads: streamed to a file, hotline.attachments).
+
+    read: an early answer (a refusal) or None, the body then being where the handler looks for it;
+    discard: undoes what read left behind, after the handler (or after a refusal further on)."""
+
+    read: Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+    discard: Callable[[web.Request], None]
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -98,6 +109,8 @@ class Endpoint:
     stream: bool = False
     # Runs before the body is read (public endpoints: is the link real?); an early answer or None.
     precheck: Precheck | None = None
+    # Reads the body in place of request.read(), within upload_timeout (binary uploads; OpenAPI: octet-stream).
+    reader: BodyReader | None = None
 
     @property
     def name(self) -> str:

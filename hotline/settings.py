@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     # 诉调对接: the court's platform intake (unset: referrals wait in court_outbox); retries as for 110.
     court_url: str | None = None
     court_token: str = ""
+    # Attachments (hotline/attachments): on the local disk under attachments_dir (default state_dir/attachments),
+    # or in an S3-compatible bucket when s3_bucket is set (credentials: s3_access_key/s3_secret_key, else
+    # boto3's usual chain). Uploads stream to a spool file: attachment_max_bytes caps every kind, and the
+    # whole body must arrive within upload_timeout_seconds, each piece within body_timeout_seconds.
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    attachments_per_ticket: int = Field(30, ge=1, le=1000)
+    upload_timeout_seconds: float = Field(120.0, gt=0)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "attachments/"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_timeout_seconds: float = 10.0
     # Load shedding and rate limits (hotline/admission.py; requests per minute, 0 turns one off).
     max_inflight: int = 256
     rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)
