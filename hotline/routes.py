@@ -30,8 +30,8 @@ from hotline.reports import stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
-from hotline.reviews import views as reviews
-from hotline.reviews.schemas import ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
+from hotline.reviews import quality_views as quality, views as reviews
+from hotline.reviews.schemas import FlagRulingIn, QualityQuery, ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
 from hotline.requester import views as requester
 from hotline.requester.schemas import LookupIn, LookupOut, SmsOutboxQuery
 from hotline.tickets import views as tickets
@@ -227,6 +227,14 @@ REVIEWS = [
     Endpoint("GET", "/api/v1/reports/bad-reviews", reviews.review_rates,
              "差评处置统计：整改率（有效差评已整改/有效差评）、回复率（实名差评已回复/需回复的实名差评），按单位",
              roles=HOTLINE, query=ReviewRatesQuery, tag="reports", scope="area"),
+    # 质检: suspicious evaluation results ({id} is the flag's id); flagged results count until ruled on.
+    Endpoint("GET", "/api/v1/reports/quality", quality.quality_report,
+             "评价质检报表：可疑评价（同一号码多次评价、先评价后答复、同一话务员回访间隔过短），"
+             "单位评价分布与同级差异检验（卡方检验，Bonferroni 校正）；可疑评价在认定前照常计入指标",
+             roles=SUPERVISORS, query=QualityQuery, tag="reports", scope="area"),
+    Endpoint("POST", "/api/v1/quality-flags/{id}/ruling", quality.rule_flag,
+             "质检认定（属实：该评价不再计入满意率等指标；不属实：继续计入；须写理由，只认定一次）",
+             roles=SUPERVISORS, body=FlagRulingIn, tag="reviews"),
 ]
 
 DASHBOARD = [

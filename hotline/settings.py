@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     callback_min_spacing_minutes: float = Field(30, ge=0, le=24 * 60)
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
     bad_review_rectify_days: int = Field(5, ge=1, le=60)  # working days for a valid bad review's rectification
+    # 质检 (hotline/reviews/quality.py): at least this many rated results from one phone in a report's
+    # period, reached phone callbacks recorded by one agent less than this many seconds apart, and the
+    # unit test's minimum results per unit and significance (Bonferroni-corrected over the units tested).
+    quality_phone_ratings: int = Field(4, ge=2, le=1000)
+    quality_callback_seconds: int = Field(60, ge=1, le=3600)
+    quality_unit_min_results: int = Field(20, ge=5, le=100000)
+    quality_alpha: float = Field(0.01, gt=0, lt=1)
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
     # Candidates (same caller, place, similar text) in the intake response (hotline/duplicates/intake.py).
