@@ -69,6 +69,8 @@ def _whole_number(value):
 
 # A JSON integer: 5 and 5.0 are the same number in JSON; "5" and true are not numbers.
 WholeInt = Annotated[int, BeforeValidator(_whole_number)]
+# An id inside a list (constraints before the validator, or the JSON schema shows `ge` instead of `minimum`).
+IdItem = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
 
 
 # The one rule of an `area` filter, shown with every list and report that takes one (hotline.scope.report_area).
