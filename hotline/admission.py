@@ -5,7 +5,8 @@ The middlewares run in this order (hotline.app):
                  authentication are answered 429 here, before any token lookup
   auth           (hotline.middleware) a failed lookup takes from the client's failure bucket
   rate_limit     a bucket per token (after authentication: unknown tokens create no buckets)
-  body           the precheck of public routes, then the whole body, within body_timeout
+  body           the route's precheck (public links, uploads' scope), then the whole body within
+                 body_timeout, or an upload streamed to a file by the route's reader within upload_timeout
   shed           503 beyond max_inflight requests in progress in this process; streams are
                  counted apart (StreamSlots), so neither slow bodies nor open event streams hold
                  the slots that normal requests need.
@@ -104,7 +105,8 @@ async def rate_limit_middleware(request: web.Request, handler):
 async def body_middleware(request: web.Request, handler):
     """Read the whole body before the handler (and its request slot) runs, within body_timeout.
 
-    A public route's precheck runs first, so a made-up survey link is refused without reading a byte.
+    A route's precheck runs first, so a made-up survey link or an upload to a ticket out of scope is
+    refused without reading a byte; an upload's own reader (Endpoint.reader) streams its body to a file.
     """
     if request.can_read_body:
         ep = _endpoint(request)
@@ -112,17 +114,42 @@ async def body_middleware(request: web.Request, handler):
             early = await ep.precheck(request)
             if early is not None:
                 return early
+        reader = ep.reader if ep is not None else None
+        if reader is not None:
+            return await _read_with(reader, request, handler)
         try:
             async with asyncio.timeout(request.app[keys.SETTINGS].body_timeout_seconds):
                 await request.read()
         except TimeoutError:
-            log.info("body not received in time: %s %s from %s", request.method, request.path, request.remote)
-            resp = ApiError(408, "请求体接收超时", [{"field": "body", "message": "请在规定时间内发送完整请求"}]).response()
-            resp.force_close()
-            return resp
+            return _body_late(request)
         except ConnectionError:
             return client_aborted(request, "body")
     return await handler(request)
+
+
+def _body_late(request: web.Request) -> web.Response:
+    log.info("body not received in time: %s %s from %s", request.method, request.path, request.remote)
+    resp = ApiError(408, "请求体接收超时", [{"field": "body", "message": "请在规定时间内发送完整请求"}]).response()
+    resp.force_close()
+    return resp
+
+
+async def _read_with(reader, request: web.Request, handler):
+    """An endpoint's own body reader (uploads, streamed to a file) within upload_timeout; its leftovers
+    are discarded once the handler is done, or if the request is refused further on (503)."""
+    try:
+        try:
+            async with asyncio.timeout(request.app[keys.SETTINGS].upload_timeout_seconds):
+                early = await reader.read(request)
+        except TimeoutError:
+            return _body_late(request)
+        except ConnectionError:
+            return client_aborted(request, "body")
+        if early is not None:
+            return early
+        return await handler(request)
+    finally:
+        reader.discard(request)
 
 
 @web.middleware

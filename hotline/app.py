@@ -44,8 +44,8 @@ def create_app(settings: Settings) -> web.Application:
     from hotline.requester.sms_worker import sms_ctx
 
     from hotline.admin.choice import follow_ctx
+    from hotline.attachments.storage import stores_ctx
 
-    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, candidates_ctx, follow_ctx,
-                            delivery_ctx, sms_ctx,
-                            court_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([postgres_ctx, revocation_ctx, redis_ctx, pipeline_ctx, candidates_ctx, stores_ctx,
+                            follow_ctx, delivery_ctx, sms_ctx, court_ctx, scheduler_ctx])
     return app

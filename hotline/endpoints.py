@@ -69,6 +69,8 @@ def _whole_number(value):
 
 # A JSON integer: 5 and 5.0 are the same number in JSON; "5" and true are not numbers.
 WholeInt = Annotated[int, BeforeValidator(_whole_number)]
+# An id inside a list (constraints before the validator, or the JSON schema shows `ge` instead of `minimum`).
+IdItem = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_whole_number)]
 
 
 # The one rule of an `area` filter, shown with every list and report that takes one (hotline.scope.report_area).
@@ -77,6 +79,17 @@ AREA_RULE = "督办人员只能指定本辖区及其下级地区（辖区以外�
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Precheck = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class BodyReader:
+    """Reads an endpoint's body instead of request.read() (uploads: streamed to a file, hotline.attachments).
+
+    read: an early answer (a refusal) or None, the body then being where the handler looks for it;
+    discard: undoes what read left behind, after the handler (or after a refusal further on)."""
+
+    read: Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+    discard: Callable[[web.Request], None]
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -98,6 +111,8 @@ class Endpoint:
     stream: bool = False
     # Runs before the body is read (public endpoints: is the link real?); an early answer or None.
     precheck: Precheck | None = None
+    # Reads the body in place of request.read(), within upload_timeout (binary uploads; OpenAPI: octet-stream).
+    reader: BodyReader | None = None
 
     @property
     def name(self) -> str:

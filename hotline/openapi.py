@@ -105,8 +105,8 @@ def _operation(ep: Endpoint, components: dict) -> dict:
     codes = ["400", "404", "413", "422", "429", "503"] + (["401", "403"] if ep.roles is not None else [])
     if ep.method == "POST":
         codes.append("409")  # the ticket's current state does not allow the action (or a repeat)
-    if ep.body is not None:
-        codes.append("415")  # a body declared as anything but JSON
+    if ep.body is not None or ep.reader is not None:
+        codes.append("415")  # a body declared as anything but JSON; an upload of a type not taken
     responses.update({c: error for c in codes})
     for code, extra in ep.extra_responses.items():
         responses[str(code)] = {**error, **extra, "content": extra.get("content", error["content"])}
@@ -115,6 +115,9 @@ def _operation(ep: Endpoint, components: dict) -> dict:
     if ep.roles is not None:
         op["security"] = [{"bearer": []}]
         op["x-roles"] = sorted(r.value for r in ep.roles)
+    if ep.reader is not None:  # a file upload: the body is the file (its type is read from its content)
+        op["requestBody"] = {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}}
     if ep.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": _schema(ep.body, components, request=True)}}}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from hotline import system_views as system
 from hotline.admin import views as admin
 from hotline.admin.views import ReloadIn
+from hotline.attachments import receive as upload, views as attachments
+from hotline.attachments.schemas import AttachmentList, AttachmentOut, UploadQuery
 from hotline.callbacks import survey_page, views as callbacks
 from hotline.callbacks.schemas import CallbackIn, CallbackLinkIn, CallbackLinkOut, CallbackOut, SurveyIn, SurveyOut
 from hotline.duplicates import schemas as dup, views as duplicates
@@ -28,8 +30,8 @@ from hotline.reports import stream, views as reports
 from hotline.reports.escalations import ReportOut, ReportQuery
 from hotline.reports.rates import RatesQuery
 from hotline.reports.schemas import AttentionQuery, CountsQuery
-from hotline.reviews import views as reviews
-from hotline.reviews.schemas import ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
+from hotline.reviews import quality_views as quality, views as reviews
+from hotline.reviews.schemas import FlagRulingIn, QualityQuery, ReviewQuery, ReviewRatesQuery, RulingIn, TextIn
 from hotline.requester import views as requester
 from hotline.requester.schemas import LookupIn, LookupOut, SmsOutboxQuery
 from hotline.tickets import views as tickets
@@ -61,6 +63,22 @@ TICKETS = [
              roles=STAFF | LINKAGE, response=TicketDetail, scope="ticket"),
     Endpoint("GET", "/api/v1/tickets/{id}/events", tickets.ticket_history, "工单流转记录",
              roles=STAFF | LINKAGE, response=HistoryOut, scope="ticket"),
+]
+
+# Attachments ({aid} is the attachment's id): the body is the file itself, its type found in its content.
+UPLOADERS = CALLERS | {Role.HANDLER}
+ATTACHMENTS = [
+    Endpoint("POST", "/api/v1/tickets/{id}/attachments", attachments.upload,
+             "上传附件（请求体为文件本身）：话务员登记材料，承办单位办结前的办理佐证；类型按文件内容识别"
+             "（照片 JPEG/PNG/WebP/GIF/HEIC，录音 AMR/MP3/M4A/AAC/WAV/OGG，文档 PDF/Word/Excel），"
+             "照片不超过 10 MiB，录音和文档不超过 20 MiB；记录 SHA-256",
+             roles=UPLOADERS, query=UploadQuery, response=AttachmentOut, status=201, tag="attachments",
+             scope="ticket", precheck=upload.precheck, reader=upload.READER),
+    Endpoint("GET", "/api/v1/tickets/{id}/attachments", attachments.list_attachments, "工单附件列表",
+             roles=STAFF, response=AttachmentList, tag="attachments", scope="ticket"),
+    Endpoint("GET", "/api/v1/tickets/{id}/attachments/{aid}", attachments.download,
+             "下载附件（照片可直接显示，其他类型一律作为下载；不按浏览器可执行的类型返回）",
+             roles=STAFF, tag="attachments", scope="ticket", media_type="*/*"),
 ]
 
 # Transitions: roles come from the state machine (routing.workflow.ACTIONS).
@@ -209,6 +227,14 @@ REVIEWS = [
     Endpoint("GET", "/api/v1/reports/bad-reviews", reviews.review_rates,
              "差评处置统计：整改率（有效差评已整改/有效差评）、回复率（实名差评已回复/需回复的实名差评），按单位",
              roles=HOTLINE, query=ReviewRatesQuery, tag="reports", scope="area"),
+    # 质检: suspicious evaluation results ({id} is the flag's id); flagged results count until ruled on.
+    Endpoint("GET", "/api/v1/reports/quality", quality.quality_report,
+             "评价质检报表：可疑评价（同一号码多次评价、先评价后答复、同一话务员回访间隔过短），"
+             "单位评价分布与同级差异检验（卡方检验，Bonferroni 校正）；可疑评价在认定前照常计入指标",
+             roles=SUPERVISORS, query=QualityQuery, tag="reports", scope="area"),
+    Endpoint("POST", "/api/v1/quality-flags/{id}/ruling", quality.rule_flag,
+             "质检认定（属实：该评价不再计入满意率等指标；不属实：继续计入；须写理由，只认定一次）",
+             roles=SUPERVISORS, body=FlagRulingIn, tag="reviews"),
 ]
 
 DASHBOARD = [
@@ -366,6 +392,6 @@ KNOWLEDGE = [
 
 def all_endpoints() -> list[Endpoint]:
     """The route table of the whole service, in the README's order."""
-    return [*SYSTEM, *TICKETS, *WORKFLOW, *DUPLICATES, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS,
+    return [*SYSTEM, *TICKETS, *ATTACHMENTS, *WORKFLOW, *DUPLICATES, *LINKAGE_110, *REPORTS, *CALLBACKS, *REQUESTER, *REVIEWS,
             *DASHBOARD, *ADMIN_ROUTES, *REFERENCE,
             *DISPUTES, *KNOWLEDGE]

@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     # 诉调对接: the court's platform intake (unset: referrals wait in court_outbox); retries as for 110.
     court_url: str | None = None
     court_token: str = ""
+    # Attachments (hotline/attachments): on the local disk under attachments_dir (default state_dir/attachments),
+    # or in an S3-compatible bucket when s3_bucket is set (credentials: s3_access_key/s3_secret_key, else
+    # boto3's usual chain). Uploads stream to a spool file: attachment_max_bytes caps every kind, and the
+    # whole body must arrive within upload_timeout_seconds, each piece within body_timeout_seconds.
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    attachments_per_ticket: int = Field(30, ge=1, le=1000)
+    upload_timeout_seconds: float = Field(120.0, gt=0)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "attachments/"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_timeout_seconds: float = 10.0
     # Load shedding and rate limits (hotline/admission.py; requests per minute, 0 turns one off).
     max_inflight: int = 256
     rate_limit_per_minute: int = 1200      # per token (a bucket: this many at once, refilled over a minute)
@@ -92,6 +107,13 @@ class Settings(BaseSettings):
     callback_min_spacing_minutes: float = Field(30, ge=0, le=24 * 60)
     callback_link_hours: int = Field(72, ge=1, le=24 * 30)  # lifetime of a one-time SMS survey link
     bad_review_rectify_days: int = Field(5, ge=1, le=60)  # working days for a valid bad review's rectification
+    # 质检 (hotline/reviews/quality.py): at least this many rated results from one phone in a report's
+    # period, reached phone callbacks recorded by one agent less than this many seconds apart, and the
+    # unit test's minimum results per unit and significance (Bonferroni-corrected over the units tested).
+    quality_phone_ratings: int = Field(4, ge=2, le=1000)
+    quality_callback_seconds: int = Field(60, ge=1, le=3600)
+    quality_unit_min_results: int = Field(20, ge=5, le=100000)
+    quality_alpha: float = Field(0.01, gt=0, lt=1)
     rate_weights: str = "0.2,0.4,0.4"                   # composite: response, real resolution, satisfaction
     rollup_interval_seconds: float = 60.0
     # Candidates (same caller, place, similar text) in the intake response (hotline/duplicates/intake.py).

@@ -159,31 +159,40 @@ def _offset(rung: Rung) -> timedelta:
     return timedelta(hours=hours)
 
 
+def _times(start: datetime, deadline: datetime, pauses, tier: Tier, ladder: Ladder,
+           handle_unit: Unit) -> list[tuple[Rung, datetime]]:
+    """Due time of every rung for a clock from start to deadline (fractions on handle_unit's clock)."""
+    out: list[tuple[Rung, datetime]] = []
+    previous = deadline
+    for rung in ladder.rungs:
+        if rung.anchor is Anchor.FRACTION:
+            at = time_at_fraction(start, deadline, pauses, rung.amount, handle_unit)
+        else:
+            base = deadline if rung.anchor is Anchor.DEADLINE else previous
+            at = advance(base, _offset(rung), rung.unit)
+        previous = at
+        if rung.code is not StepCode.RAISE or tier_above(tier) is not None:
+            out.append((rung, at))
+    return out
+
+
 def schedule(state: EscalationInput, ladder: Ladder, policy: Policy) -> list[tuple[Rung, datetime]]:
     """Due time of every rung that applies at this tier (empty while the clock is paused)."""
     if state.deadline is None:
         return []
     handle_unit = policy.limits(state.urgency, state.category_class).handle.unit
-    out: list[tuple[Rung, datetime]] = []
-    previous = state.deadline
-    for rung in ladder.rungs:
-        if rung.anchor is Anchor.FRACTION:
-            at = time_at_fraction(state.start, state.deadline, state.pauses, rung.amount, handle_unit)
-        else:
-            base = state.deadline if rung.anchor is Anchor.DEADLINE else previous
-            at = advance(base, _offset(rung), rung.unit)
-        previous = at
-        if rung.code is not StepCode.RAISE or tier_above(state.tier) is not None:
-            out.append((rung, at))
-    return out
+    return _times(state.start, state.deadline, state.pauses, state.tier, ladder, handle_unit)
+
+
+def _untaken(sched: list[tuple[Rung, datetime]], steps_taken) -> list[tuple[Rung, datetime]]:
+    """Rungs after the last one taken and not yet taken, in ladder order."""
+    taken = {StepCode(c) for c in steps_taken}
+    last = max((i for i, (r, _) in enumerate(sched) if r.code in taken), default=-1)
+    return [(r, at) for r, at in sched[last + 1:] if r.code not in taken]
 
 
 def _pending(state: EscalationInput, ladder: Ladder, policy: Policy) -> list[tuple[Rung, datetime]]:
-    """Rungs after the last one taken and not yet taken, in ladder order."""
-    sched = schedule(state, ladder, policy)
-    taken = {StepCode(c) for c in state.steps_taken}
-    last = max((i for i, (r, _) in enumerate(sched) if r.code in taken), default=-1)
-    return [(r, at) for r, at in sched[last + 1:] if r.code not in taken]
+    return _untaken(schedule(state, ladder, policy), state.steps_taken)
 
 
 def due_at(state: EscalationInput, ladder: Ladder, policy: Policy) -> datetime | None:
@@ -223,14 +232,40 @@ def due_steps(state: EscalationInput, now: datetime, ladder: Ladder,
     steps_taken, with the schedule computed once (the calendar arithmetic is most of a sweep's
     CPU time). The due time is None after a raise: the raised ticket starts a new clock.
     """
-    pending, i, steps = _pending(state, ladder, policy), 0, []
+    return _walk(_pending(state, ladder, policy), now, lambda rung, due: _step(state, rung, due, now, policy))
+
+
+def _walk(pending: list[tuple[Rung, datetime]], now: datetime, make) -> tuple[list[Step], datetime | None]:
+    """The due rungs of pending as steps (skip_if_late honoured, stopping after a raise), and the next due time."""
+    i, steps = 0, []
     while i < len(pending) and pending[i][1] <= now:
         rung, due = pending[i]
         i += 1
         if rung.skip_if_late and i < len(pending) and pending[i][1] <= now:
             continue
-        step = _step(state, rung, due, now, policy)
+        step = make(rung, due)
         steps.append(step)
         if step.code is StepCode.RAISE:
             return steps, None
     return steps, pending[i][1] if i < len(pending) else None
+
+
+RECTIFY_LADDER_PATH = Path(__file__).parent / "data" / "rectify_ladder.csv"
+
+
+@lru_cache(maxsize=1)
+def rectify_ladder() -> Ladder:
+    """The ladder of a valid bad review's rectification (routing/data/rectify_ladder.csv)."""
+    ladder = load_ladder(RECTIFY_LADDER_PATH)
+    if any(r.code in (StepCode.SUPERVISE, StepCode.RAISE) for r in ladder.rungs):
+        raise LadderError("rectify_ladder.csv: a rectification is only warned and chased")
+    return ladder
+
+
+def rectification_due(start: datetime, deadline: datetime, steps_taken, tier: Tier | str, now: datetime,
+                      ladder: Ladder | None = None) -> tuple[list[Step], datetime | None]:
+    """整改预警 / 整改催办 due at `now` for a rectification ruled at start and due at deadline (a working-day
+    clock, no pauses), and when the next one falls due: the ticket ladder's timing rules on another clock."""
+    tier = Tier(tier)
+    sched = _times(start, deadline, (), tier, ladder or rectify_ladder(), Unit.WORKING_DAYS)
+    return _walk(_untaken(sched, steps_taken), now, lambda rung, due: Step(rung.code, rung.label, due, tier, tier))

@@ -18,6 +18,10 @@ for the steps, the audit events and the escalation columns). A 提级 changes th
 unit and status, so it is a workflow action (`raise`, hotline.workflow.raising) applied
 through the same steps as every other transition, one savepoint per raised ticket.
 SQL: hotline/escalation/service.py. Valkey only carries announcements (after commit, best effort).
+
+After the tickets, the same loop runs the rectification ladder of valid bad reviews (整改预警 →
+整改催办, hotline/escalation/rectify.py): claimed, planned by routing.escalation, written with
+their events and announced the same way, counted apart in SweepResult.reviews / .rectify.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from redis.exceptions import RedisError
 
 from hotline.escalation import calendar_sync
 from hotline.errors import ApiError
-from hotline.escalation import service
+from hotline.escalation import rectify, service
 from hotline.escalation.plan import Plan, plan_ticket, reason_for
 from hotline.jsoncodec import iso
 from hotline.notify import GLOBAL_STREAM, STREAM_MAXLEN, unit_stream
@@ -67,6 +71,8 @@ class SweepResult:
     publish_failed: int = 0
     seconds: float = 0.0
     stopped: bool = False       # stopped early (lease lost, shutdown)
+    reviews: int = 0            # valid bad reviews claimed for their rectification ladder
+    rectify: Counter = field(default_factory=Counter)  # 整改预警/催办 applied (rectify_warn, rectify_chase)
     records: list[dict] = field(default_factory=list)  # what was announced, in order
 
     @property
@@ -217,6 +223,21 @@ async def publish(redis, records: list[dict], result: SweepResult) -> None:
                     type(exc).__name__)
 
 
+async def _chase_rectifications(conn: asyncpg.Connection, now: datetime, batch: int, stop: asyncio.Event | None,
+                                redis, result: SweepResult, keep_records: bool) -> None:
+    """The rectification ladder of valid bad reviews (hotline.escalation.rectify), batch by batch."""
+    while not (stop is not None and stop.is_set()):
+        async with conn.transaction():
+            n, records, counts = await rectify.chase_batch(conn, now, batch)
+        result.reviews += n
+        result.rectify.update(counts)
+        await publish(redis, records, result)
+        if keep_records:
+            result.records.extend(records)
+        if n < batch:
+            break
+
+
 async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: Ladder | None = None,
                 policy: Policy | None = None, notifier=None, stop: asyncio.Event | None = None,
                 max_tickets: int | None = None, retry_after: timedelta = RETRY_AFTER,
@@ -263,9 +284,10 @@ async def sweep(pool: asyncpg.Pool, now: datetime, *, batch: int = 500, ladder: 
                 result.records.extend(records)
             if len(rows) < limit or again:
                 break
+        await _chase_rectifications(conn, now, batch, stop, redis, result, keep_records)
     result.seconds = time.perf_counter() - t0
-    if result.total_steps or result.skipped:
-        log.info("escalation sweep at %s: %d due, steps %s, %d skipped, %d conflicts in %.3fs",
+    if result.total_steps or result.skipped or result.rectify:
+        log.info("escalation sweep at %s: %d due, steps %s, %d skipped, %d conflicts, rectifications %s in %.3fs",
                  now.isoformat(), result.claimed, dict(result.steps), result.skipped, result.conflicts,
-                 result.seconds)
+                 dict(result.rectify), result.seconds)
     return result

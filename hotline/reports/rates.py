@@ -13,7 +13,12 @@ from models.enums import Channel, RequesterType
 # Dispatches still unsigned after their sign-off deadline, counted live from tickets at report time
 # (a deadline passing changes no row, so no trigger can count it), in the dispatch-day cohort.
 # Calls the hotline answered itself (直接答复, #15), counted live from ticket_answers on the answer's day.
-LIVE_COUNTERS: tuple[str, ...] = ("sign_lapsed", "answered")
+# 差评处置 (hotline/reviews): bad reviews counted live from bad_reviews in the cohort of the day each
+# was opened (a ruling, a rectification or a reply days later counts for that cohort, and an overdue
+# rectification depends on now), for the unit whose reply was rated. A few rows per unsatisfied
+# callback, read through the opened_at index.
+REVIEW_COUNTERS: tuple[str, ...] = ("br_valid", "br_rectified", "br_rectify_overdue", "br_real_name", "br_replied")
+LIVE_COUNTERS: tuple[str, ...] = ("sign_lapsed", "answered", *REVIEW_COUNTERS)
 REPORT_COUNTERS = COUNTERS + LIVE_COUNTERS
 
 # name -> (numerator, denominator over the summed counters, Chinese label)
@@ -30,6 +35,9 @@ RATES: dict[str, tuple[str, str, str]] = {
     "overdue_rate": ("overdue", "dispatched", "超时率"),
     "unreachable_rate": ("cb_unreachable", "cb_reached + cb_unreachable", "回访失联率"),
     "direct_rate": ("answered", "received", "直办率"),
+    # 有效差评100%整改、实名差评100%回复 (the same definitions as /reports/bad-reviews)
+    "rectification_rate": ("br_rectified", "br_valid", "整改率"),
+    "reply_rate": ("br_replied", "br_real_name", "回复率"),
 }
 
 
@@ -39,8 +47,10 @@ def rate_sql(num: str, den: str) -> str:
 
 
 DERIVED_LABELS = {"resolution_gap": "自报与实际解决率差", "composite": "三率综合"}
+REVIEW_LABELS = {"br_valid": "有效差评数", "br_rectified": "有效差评已整改数", "br_rectify_overdue": "整改逾期数",
+                 "br_real_name": "需回复的实名差评数", "br_replied": "实名差评已回复数"}
 COLUMN_LABELS = {"period": "期间", "key": "编码", "label": "名称", **COUNTER_LABELS, "sign_lapsed": "逾期未签收数",
-                 "answered": "直接答复数",
+                 "answered": "直接答复数", **REVIEW_LABELS,
                  **{k: v[2] for k, v in RATES.items()}, **DERIVED_LABELS}
 
 GroupBy = Literal["unit", "area", "category", "channel", "requester_type", "total"]
@@ -89,24 +99,32 @@ class RatesQuery(BaseModel):
 
 
 # The rollup's rows, plus one row per dispatch whose sign-off deadline ($6, the report's now) has passed
-# unsigned, with the rollup's dimensions.
+# unsigned, and one per bad review opened between $1 and $2, with the rollup's dimensions.
+_DIMS = """coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
+           t.channel, t.requester_type"""
 SOURCE = """(
     SELECT day, unit_id, area_code, category_code, channel, requester_type, {counters}, 0 AS sign_lapsed,
-           0 AS answered
+           0 AS answered, {nreview}
     FROM rate_rollup
     UNION ALL
-    SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0),
-           coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
-           t.channel, t.requester_type, {zeros}, 1, 0
+    SELECT rollup_day(t.dispatched_at), coalesce(t.unit_id, 0), {dims}, {zeros}, 1, 0, {nreview}
     FROM tickets t
     WHERE t.status = 'dispatched' AND t.signed_at IS NULL AND t.sign_by < coalesce($6::timestamptz, now())
     UNION ALL
-    SELECT rollup_day(a.at), 0,
-           coalesce(t.county_code, t.city_code, t.province_code, '')::varchar(12), coalesce(t.category_code, ''),
-           t.channel, t.requester_type, {zeros}, 0, 1
+    SELECT rollup_day(a.at), 0, {dims}, {zeros}, 0, 1, {nreview}
     FROM ticket_answers a JOIN tickets t ON t.id = a.ticket_id
     WHERE a.at >= $1::date - 1 AND a.at < $2::date + 2
-)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS))
+    UNION ALL
+    SELECT rollup_day(b.opened_at), coalesce(b.unit_id, 0), {dims}, {zeros}, 0, 0,
+           (b.ruling = 'valid')::int, (b.ruling = 'valid' AND b.rectified_at IS NOT NULL)::int,
+           (b.ruling = 'valid' AND b.rectified_at IS NULL AND b.rectify_by < coalesce($6::timestamptz, now()))::int,
+           (b.real_name AND b.ruling <> 'invalid')::int,
+           (b.real_name AND b.ruling <> 'invalid' AND b.replied_at IS NOT NULL)::int
+    FROM bad_reviews b JOIN tickets t ON t.id = b.ticket_id
+    WHERE b.opened_at >= $1::date::timestamp AT TIME ZONE 'Asia/Shanghai'
+      AND b.opened_at < ($2::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+)""".format(counters=", ".join(COUNTERS), zeros=", ".join("0" for _ in COUNTERS), dims=_DIMS,
+            nreview=", ".join(f"0 AS {c}" for c in REVIEW_COUNTERS))
 
 
 def build_sql(group_by: str, period: str, *, area_root: bool, filters: dict) -> tuple[str, list]:

@@ -19,14 +19,20 @@ async def area_name(db: Db, code: str) -> str | None:
     return await db.fetchval("SELECT name FROM areas WHERE code = $1", code)
 
 
-UNIT_BY_CODE_OR_ID = "SELECT id FROM units WHERE code = $1 OR ($1 ~ '^[0-9]{1,9}$' AND id = $1::int)"
+# Two statements, not one with `$1 ~ '^[0-9]+$' AND id = $1::int`: a cached generic plan may cast before
+# it tests, and a unit code such as "t-84a" then failed as invalid input (422) once a numeric id had come first.
+UNIT_BY_CODE = "SELECT id FROM units WHERE code = $1"
+UNIT_BY_CODE_OR_ID = "SELECT id FROM units WHERE code = $1::text OR id = $2::int ORDER BY code = $1::text DESC LIMIT 1"
 
 
 async def resolve_unit(db: Db, unit: str | None) -> int | None:
     """The units.id a report filter names (by code or by id), or 422."""
     if unit is None or unit == "":
         return None
-    row = await db.fetchval(UNIT_BY_CODE_OR_ID, unit)
+    if unit.isascii() and unit.isdigit() and len(unit) <= 9:
+        row = await db.fetchval(UNIT_BY_CODE_OR_ID, unit, int(unit))
+    else:
+        row = await db.fetchval(UNIT_BY_CODE, unit)
     if row is None:
         raise ApiError(422, "承办单位不存在", [{"field": "unit", "message": f"未知单位 {unit}"}])
     return row

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hotline.endpoints import Day
+from hotline.endpoints import AREA_RULE, Day
 from hotline.tickets.schemas import clean_text
 
 
@@ -38,3 +38,21 @@ class ReviewQuery(Strict):
 class ReviewRatesQuery(Strict):
     from_: Day | None = Field(None, alias="from", description="差评产生日期起（含，北京时间），默认 to 前 29 天")
     to: Day | None = Field(None, description="差评产生日期止（含，北京时间），默认今天")
+
+
+class QualityQuery(Strict):
+    from_: Day | None = Field(None, alias="from", description="评价日期起（含，北京时间），默认 to 前 29 天")
+    to: Day | None = Field(None, description="评价日期止（含，北京时间），默认今天")
+    area: str | None = Field(None, pattern=r"^[0-9]{6,12}$", description="地区（含下级）。" + AREA_RULE)
+    ruling: str | None = Field(None, pattern="^(pending|upheld|dismissed)$",
+                               description="pending 待认定 / upheld 属实 / dismissed 不属实")
+    check: str | None = Field(None, pattern="^(same_phone|before_reply|rapid_callbacks)$",
+                              description="same_phone 同一号码多次评价 / before_reply 先评价后答复 / "
+                                          "rapid_callbacks 同一话务员回访间隔过短")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class FlagRulingIn(Strict):
+    upheld: bool = Field(..., description="true：质检属实，该评价不予采信，不再计入满意率等指标；false：评价有效，继续计入")
+    reason: str = Field(..., min_length=1, max_length=1000, description="认定理由")
+    _clean = field_validator("reason")(_text)

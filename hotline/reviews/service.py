@@ -11,7 +11,7 @@ from hotline.auth import Principal
 COLUMNS = """
 b.id, b.ticket_id, t.ticket_no, b.round, b.unit_id, u.name AS unit_name, b.via, b.comment, b.real_name,
 b.opened_at, b.ruling, b.ruling_reason, b.ruled_at, b.rectify_by, b.rectification, b.rectified_at, b.reply,
-b.replied_at
+b.replied_at, b.chase_steps, b.next_chase_at
 """
 FROM = "FROM bad_reviews b JOIN tickets t ON t.id = b.ticket_id LEFT JOIN units u ON u.id = b.unit_id"
 TODO = {
@@ -37,15 +37,18 @@ async def get(conn, review_id: int, lock: bool = False) -> asyncpg.Record | None
 
 
 async def rule(conn, review_id: int, valid: bool, reason: str, actor: int, now: datetime,
-               rectify_by: datetime | None) -> None:
+               rectify_by: datetime | None, next_chase_at: datetime | None) -> None:
+    """The ruling; a valid review gets its deadline and the sweep's first chase time."""
     await conn.execute(
-        "UPDATE bad_reviews SET ruling = $2, ruling_reason = $3, ruled_by = $4, ruled_at = $5, rectify_by = $6 "
-        "WHERE id = $1", review_id, "valid" if valid else "invalid", reason, actor, now, rectify_by)
+        "UPDATE bad_reviews SET ruling = $2, ruling_reason = $3, ruled_by = $4, ruled_at = $5, rectify_by = $6, "
+        "next_chase_at = $7 WHERE id = $1", review_id, "valid" if valid else "invalid", reason, actor, now,
+        rectify_by, next_chase_at)
 
 
 async def rectify(conn, review_id: int, text: str, actor: int, now: datetime) -> None:
-    await conn.execute("UPDATE bad_reviews SET rectification = $2, rectified_by = $3, rectified_at = $4 WHERE id = $1",
-                       review_id, text, actor, now)
+    """The unit's rectification: nothing left for the sweep to chase."""
+    await conn.execute("UPDATE bad_reviews SET rectification = $2, rectified_by = $3, rectified_at = $4, "
+                       "next_chase_at = NULL WHERE id = $1", review_id, text, actor, now)
 
 
 async def reply(conn, review_id: int, text: str, actor: int, now: datetime) -> None:

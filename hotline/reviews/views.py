@@ -12,6 +12,7 @@ from aiohttp import web
 
 from hotline import keys, scope
 from hotline.endpoints import parse_body, parse_id, parse_query
+from hotline.escalation import rectify
 from hotline.errors import ApiError, json_response
 from hotline.jsoncodec import iso
 from hotline.replica import lag_tolerant, read_pool
@@ -24,7 +25,7 @@ from routing.calendar import add_working_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RULING_LABELS = {"pending": "待认定", "valid": "有效差评", "invalid": "无效差评"}
-TIMES = ("opened_at", "ruled_at", "rectify_by", "rectified_at", "replied_at")
+TIMES = ("opened_at", "ruled_at", "rectify_by", "rectified_at", "replied_at", "next_chase_at")
 
 
 def review_out(r, now: datetime) -> dict:
@@ -88,7 +89,9 @@ async def rule_review(request: web.Request) -> web.Response:
         if r["ruling"] != "pending":
             raise conflict("该差评已认定", "ruling", RULING_LABELS[r["ruling"]])
         rectify_by = add_working_days(now, days) if body.valid else None
-        await service.rule(conn, r["id"], body.valid, body.reason, actor, now, rectify_by)
+        tier = await conn.fetchval("SELECT tier::text FROM units WHERE id = $1", r["unit_id"])
+        chase_at = rectify.first_due(now, rectify_by, tier) if body.valid else None
+        await service.rule(conn, r["id"], body.valid, body.reason, actor, now, rectify_by, chase_at)
         return "bad_review_ruling", f"差评认定：{'有效' if body.valid else '无效'}。{body.reason}"
     return await _act(request, RulingIn, act)
 

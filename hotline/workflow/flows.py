@@ -16,6 +16,7 @@ from datetime import datetime
 
 import asyncpg
 
+from hotline.attachments import service as attachments
 from hotline.auth import Principal
 from hotline.errors import ApiError
 from hotline.jsoncodec import iso
@@ -144,10 +145,14 @@ async def decide_extension(conn: asyncpg.Connection, ticket_id: int, extension_i
 
 
 async def reply(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, resolution: str,
-                claimed_solved: bool, now: datetime) -> Done:
-    """办结回复: the unit's answer; the clock stops."""
+                claimed_solved: bool, now: datetime, evidence: list[int] = ()) -> Done:
+    """办结回复: the unit's answer, citing the evidence it attached; the clock stops."""
     async with conn.transaction():
         step = await begin(conn, ticket_id, principal, "reply", now)
+        evidence = sorted(set(evidence))
+        if evidence and await attachments.evidence_of(conn, ticket_id, evidence, step.row["unit_id"]) != evidence:
+            raise ApiError(422, "办理佐证须为本单位上传到该工单的附件",
+                           [{"field": "evidence", "message": "附件编号不存在或不属于本单位"}])
         pauses = [list(p) for p in step.row["pauses"]]
         if service.is_paused(pauses):
             pauses[-1][1] = iso(now)
@@ -156,7 +161,8 @@ async def reply(conn: asyncpg.Connection, ticket_id: int, principal: Principal |
         fields = {"replied_at": now, "resolution": resolution, "claimed_solved": claimed_solved,
                   "pauses": pauses, "next_escalation_at": None}
         return await finish(conn, step, reason=resolution, fields=fields, data={
-            "claimed_solved": claimed_solved, "reply_by": reply_by, "late": bool(reply_by and now > reply_by)})
+            "claimed_solved": claimed_solved, "reply_by": reply_by, "late": bool(reply_by and now > reply_by),
+            **({"evidence": evidence} if evidence else {})})
 
 
 async def close(conn: asyncpg.Connection, ticket_id: int, principal: Principal | None, reason: str,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.endpoints import PAGE_SIZE_MAX, Cursor, SafeStr, WholeInt
+from hotline.endpoints import PAGE_SIZE_MAX, Cursor, IdItem, SafeStr, WholeInt
 from pydantic import BaseModel, Field, field_validator
 
 from hotline.tickets.schemas import Strict, clean_text
@@ -79,6 +79,9 @@ class ReplyIn(_Text):
 
     resolution: str = Field(..., min_length=1, max_length=5000)
     claimed_solved: bool
+    evidence: list[IdItem] = Field(
+        default_factory=list, max_length=20,
+        description="办理佐证：本单位已上传到该工单的附件编号（POST /tickets/{id}/attachments），随回复一并记录")
 
 
 class QueueQuery(Strict):

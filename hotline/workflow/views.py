@@ -98,7 +98,7 @@ RUNS: dict[str, Run] = {
     "uphold": lambda c, t, r, b, n: flows.uphold(c, t, _p(r), b.reason, n),
     "request_extension": lambda c, t, r, b, n: flows.request_extension(c, t, _p(r), b.days, b.reason, n),
     "decide_extension": _decide_extension,
-    "reply": lambda c, t, r, b, n: flows.reply(c, t, _p(r), b.resolution, b.claimed_solved, n),
+    "reply": lambda c, t, r, b, n: flows.reply(c, t, _p(r), b.resolution, b.claimed_solved, n, b.evidence),
     "close": lambda c, t, r, b, n: flows.close(c, t, _p(r), b.reason, n),
     "reopen": lambda c, t, r, b, n: flows.reopen(c, t, _p(r), b.reason, n),
 }

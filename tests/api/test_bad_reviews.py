@@ -8,6 +8,7 @@ from models.enums import Role
 from routing.calendar import add_working_days
 
 TODAY = {"from": "2026-01-01", "to": "2099-12-31"}
+RATES_SPAN = {"from": "2026-01-01", "to": "2028-12-31"}  # the rates report spans at most three years
 
 
 async def _replied(client, agent, tokens, name="张先生") -> tuple[dict, dict]:
@@ -111,3 +112,36 @@ async def test_satisfied_result_opens_no_review(client, agent, tokens):
     assert await _review_of(client, agent, t["id"]) is None
     bad = await client.get("/api/v1/reports/bad-reviews", params={"from": "2026-02-01", "to": "2026-01-01"}, headers=agent)
     assert bad.status == 422
+
+
+async def _unit_rates(client, headers, unit_id):
+    body = await (await client.get("/api/v1/reports/rates", params={**RATES_SPAN, "group_by": "unit", "unit": str(unit_id)},
+                                   headers=headers)).json()
+    assert body["columns"]["rectification_rate"] == "整改率" and body["columns"]["reply_rate"] == "回复率"
+    return body["rows"][0] if body["rows"] else {}
+
+
+async def test_rectification_and_reply_rates_in_the_rates_report(client, agent, tokens):
+    """整改率 and 回复率 in /reports/rates match /reports/bad-reviews, step by step."""
+    t, handler = await _replied(client, agent, tokens, name="赵女士")
+    supervisor = await tokens.make(Role.SUPERVISOR, area_code="320600")
+    unit = t["unit"]["id"]
+    cb = {"reached": True, "satisfaction": "unsatisfied", "solved": "unsolved", "comment": "没解决"}
+    assert (await client.post(f"/api/v1/tickets/{t['id']}/callback", json=cb, headers=agent)).status == 200
+    rid = (await _review_of(client, agent, t["id"]))["id"]
+    await client.post(f"/api/v1/bad-reviews/{rid}/ruling", json={"valid": True, "reason": "属实"}, headers=supervisor)
+
+    def pick(row):
+        return tuple(row.get(k, 0) for k in ("br_valid", "br_rectified", "br_real_name", "br_replied"))
+
+    mid = await _unit_rates(client, supervisor, unit)
+    totals = await _totals(client, supervisor, unit)
+    assert pick(mid) == (totals["valid"], totals["rectified"], totals["real_name"], totals["replied"])
+    assert mid["rectification_rate"] == totals["rectification_rate"] and mid["reply_rate"] == totals["reply_rate"]
+    await client.post(f"/api/v1/bad-reviews/{rid}/rectification", json={"text": "已整改"}, headers=handler)
+    await client.post(f"/api/v1/bad-reviews/{rid}/reply", json={"text": "已回复"}, headers=handler)
+    after = await _unit_rates(client, supervisor, unit)
+    assert [a - b for a, b in zip(pick(after), pick(mid))] == [0, 1, 0, 1]
+    assert after["rectification_rate"] > (mid["rectification_rate"] or 0)
+    csv_text = await (await client.get("/api/v1/reports/rates.csv", params=RATES_SPAN, headers=supervisor)).text()
+    assert "整改率" in csv_text.splitlines()[0] and "回复率" in csv_text.splitlines()[0]

@@ -88,7 +88,7 @@ VALID_BODIES: dict[str, dict] = {
     "CourtCallbackIn": {"idempotency_key": "authz-no-such-key", "state": "accepted"},
 }
 
-PATH_VALUES = {"eid": "1", "token": "sv_" + "a" * 30, "name": "no-such-file.js"}
+PATH_VALUES = {"eid": "1", "aid": "1", "token": "sv_" + "a" * 30, "name": "no-such-file.js"}
 
 INSERT_CASE = """
 INSERT INTO dispute_cases (case_no, source, status, dispute_type, summary, area_code, city_code, county_code, risk,

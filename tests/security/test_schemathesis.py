@@ -63,7 +63,13 @@ def known_gap(label: str, title: str, status: int) -> int | None:
 def semantic(resp) -> bool:
     """A 422 about what the request refers to (an unknown unit, category or area; a ticket's state), not
     about its shape: the service's own checks, whose details carry no pydantic `type`. The document
-    describes shapes, so only shape rejections of schema-valid requests count as its gaps."""
+    describes shapes, so only shape rejections of schema-valid requests count as its gaps. An upload's
+    415 (its content is not an allowed format, hotline.attachments.kinds) is counted the same way."""
+    if resp.status_code == 415:  # an upload whose bytes are no allowed format: a schema cannot say that
+        try:
+            return [d.get("field") for d in resp.json()["details"]] == ["file"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
     if resp.status_code != 422:
         return False
     try:

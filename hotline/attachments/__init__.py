@@ -1,0 +1,1 @@
+"""Attachments on tickets: photos, audio and documents (#17)."""
