@@ -1,6 +1,7 @@
 """SMS to requesters through an outbox: what is queued, and the texts from the templates file.
 
-Accepted (with the query code) is queued by intake; replied and reopened by a database trigger on
+Accepted (with the query code) is queued by intake in the group commit that writes the ticket
+(hotline.tickets.service.RECEIVE_TICKETS; enqueue_accepted only for a retried request); replied and reopened by a database trigger on
 the ticket (migrations/0016_requester.sql), in the transaction that changed it. The text is made at
 send time (hotline/requester/sms_worker.py) from data/sms_templates.toml; the secrets a text carries
 (the query code, the survey token) stay in the row only until it is sent.

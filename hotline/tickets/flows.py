@@ -92,13 +92,14 @@ def settle(a: Assessment, data: TicketIn, now: datetime) -> tuple[str, dict, dic
 async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, principal: Principal, data: TicketIn,
                   idempotency_key: str | None, *, now: datetime, extra: dict | None = None,
                   inbound_110: bool = False, finder: IntakeCandidates | None = None,
-                  found: list | None = None) -> tuple[asyncpg.Record, bool]:
+                  found: list | None = None, sms_code: str | None = None) -> tuple[asyncpg.Record, bool]:
     """Register a request; returns (ticket row, created). Committed before returning.
 
     The ticket is written once, in its final intake state, with its units and events, in one
     statement shared with concurrent requests (group commit); a hand-off to 110 is written on its
     own, in one transaction with its outbox message. With a finder, the request's candidates
-    (hotline.duplicates.intake) are looked up while it is written and put in `found`.
+    (hotline.duplicates.intake) are looked up while it is written and put in `found`. With sms_code,
+    the acceptance text (ticket number and that query code) is queued in the same statement.
     """
     try:
         a = await assess(ref, data, threshold, inbound_110=inbound_110)
@@ -120,6 +121,8 @@ async def receive(writer: IntakeWriter, ref: ReferenceData, threshold: float, pr
                              fields={**ticket_fields(a), **columns, "status": status, **(extra or {}),
                                      "text_sketch": "\\x" + sketch.hex() if sketch else None},
                              idempotency_key=idempotency_key, unit_ids=units, events=events)
+    if sms_code is not None:  # the acceptance text goes in with the ticket (RECEIVE_TICKETS)
+        doc["sms_code"] = sms_code
     lookup = None
     if finder is not None:
         probe = Probe(data.requester.phone, chain.get("county"), a.category_code, sketch, now)

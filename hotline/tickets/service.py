@@ -50,7 +50,8 @@ INTAKE_COLUMNS = (
     "tier", "dispatched_at", "sign_by", "reply_by", "next_escalation_at", "lookup_code_hash", "text_sketch",
 )
 
-# Intake's write for one or several requests: each ticket with its units and events, in one statement
+# Intake's write for one or several requests: each ticket with its units, events and acceptance SMS
+# (when the document carries `sms_code`), in one statement
 # (one round trip, one commit, atomic), answering with the tickets as `get` would, each with its
 # position in the input (n). $1 is a JSON array of documents {ticket, units, events, actor_role};
 # jsonb_populate_record types each ticket as the table does. Ids are drawn first so units and events
@@ -80,6 +81,14 @@ WITH i AS MATERIALIZED (
            coalesce(e.ev ->> 'reason', ''), coalesce(e.ev -> 'data', '{{}}')
     FROM t JOIN i USING (id), jsonb_array_elements(i.doc -> 'events') WITH ORDINALITY AS e(ev, k)
     ORDER BY i.n, e.k
+), sms AS (
+    -- the acceptance text (ticket number + query code, hotline/requester/sms.py) for a mobile number
+    INSERT INTO sms_outbox (ticket_id, kind, idempotency_key, phone, params)
+    SELECT t.id, 'accepted', 'sms:accepted:' || t.ticket_no, t.requester_phone,
+           jsonb_build_object('ticket_no', t.ticket_no, 'code', i.doc ->> 'sms_code')
+    FROM t JOIN i USING (id)
+    WHERE i.doc ->> 'sms_code' IS NOT NULL AND t.requester_phone ~ '^1[3-9][0-9]{{9}}$'
+    ON CONFLICT (idempotency_key) DO NOTHING
 )
 SELECT i.n, {BASE_COLUMNS},
        ARRAY(SELECT x::int FROM jsonb_array_elements_text(i.doc -> 'units') WITH ORDINALITY AS s(x, k) WHERE k > 1)

@@ -41,9 +41,11 @@ async def create_ticket(request: web.Request) -> web.Response:
     row, created = await flows.receive(request.app[keys.WRITER], request.app[keys.REFERENCE],
                                        settings.triage_threshold, principal, data, key,
                                        now=wallclock.now(request.app),
-                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()}, finder=finder, found=found)
+                                       extra={"lookup_code_hash": "\\x" + code_hash.hex()}, finder=finder, found=found,
+                                       sms_code=code)
     ticket_id = row["id"]
-    await sms.enqueue_accepted(request.app[keys.POOL], row, code)
+    if not created:  # a retry: its new code replaces the old one in a text not sent yet (or queues it)
+        await sms.enqueue_accepted(request.app[keys.POOL], row, code)
     if created:
         await request.app[keys.NOTIFIER].ticket_event(row, row["status"])
     headers = {"Location": f"/api/v1/tickets/{ticket_id}"}
