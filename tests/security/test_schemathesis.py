@@ -141,6 +141,8 @@ def _fuzzer(op, mode, path_parameters, examples, checks, base_url, headers, dead
             raise
         except BaseException as exc:  # a schemathesis FailureGroup: record it, no shrinking
             for title, message in _describe(exc):
+                if mode == GenerationMode.NEGATIVE and resp.status_code == 413:
+                    continue  # refused for its size before it is parsed (413): a rejection, not in schemathesis' list
                 if title == REJECTED and semantic(resp):
                     found.semantic += 1
                     continue
